@@ -1,0 +1,79 @@
+"""Shared fixtures: real photos from scikit-image, the shared datasets when present, and a
+tiny trained run that several tests reuse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_PHOTO = REPO / "examples" / "images" / "coffee.jpg"
+SHARED_DATASETS = Path(os.environ.get("WILDVISION_DATASETS", REPO.parent / "shared" / "datasets"))
+
+
+def skimage_photo(name: str) -> Path:
+    """Path of a real photo shipped inside scikit-image (CC0 / public domain)."""
+    skimage = pytest.importorskip("skimage")
+    path = Path(skimage.__file__).parent / "data" / name
+    if not path.is_file():
+        pytest.skip(f"scikit-image sample {name} is missing")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """``../shared/datasets`` — skips the test on a clone without it."""
+    if not (SHARED_DATASETS / "museum-ivory" / "manifest.csv").is_file():
+        pytest.skip("../shared/datasets is not present (it is only on the project's machines)")
+    return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def photo_folder(tmp_path_factory) -> Path:
+    """An image-folder dataset of real photos: random crops of scikit-image samples.
+
+    ``drink/`` holds crops of the coffee photo, ``animal/`` crops of the cat photo.
+    """
+    root = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(0)
+    for label, name in (("drink", "coffee.png"), ("animal", "chelsea.png")):
+        image = Image.open(skimage_photo(name)).convert("RGB")
+        (root / label).mkdir()
+        for i in range(12):
+            w, h = image.size
+            cw, ch = int(w * rng.uniform(0.6, 1.0)), int(h * rng.uniform(0.6, 1.0))
+            x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+            image.crop((x, y, x + cw, y + ch)).save(root / label / f"{i:02d}.jpg", quality=90)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_run(photo_folder, tmp_path_factory):
+    """A two-epoch training run on ``photo_folder`` (about ten seconds on two cores)."""
+    trainer = pytest.importorskip("wildvision.train.trainer")
+    output = tmp_path_factory.mktemp("runs")
+    return trainer.train(
+        None,
+        data=[str(photo_folder)],
+        epochs=2,
+        head_epochs=1,
+        batch_size=8,
+        num_workers=0,
+        output_dir=str(output),
+        name="tiny",
+        val_fraction=0.25,
+        test_fraction=0.25,
+        seed=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_run) -> Path:
+    """The tiny run exported to ONNX (verified against PyTorch on its test photos)."""
+    from wildvision.train.export import export_onnx
+
+    return export_onnx(tiny_run.run_dir)

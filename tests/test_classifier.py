@@ -1,0 +1,132 @@
+"""Classifier: every input type, batches that survive bad inputs, and model-file checks."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import SAMPLE_PHOTO, skimage_photo
+from wildvision import Classifier, ImageError, ModelError, Prediction
+from wildvision.models import DEFAULT_MODEL, list_shipped_models
+
+has_default = DEFAULT_MODEL in list_shipped_models()
+needs_default = pytest.mark.skipif(not has_default, reason="no shipped default model yet")
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model):
+    return Classifier(tiny_model)
+
+
+def test_every_input_type_gives_the_same_prediction(classifier, tmp_path):
+    path = skimage_photo("chelsea.png")
+    data = path.read_bytes()
+    image = Image.open(path)
+    inputs = [
+        str(path),
+        path,
+        data,
+        bytearray(data),
+        memoryview(data),
+        io.BytesIO(data),
+        open(path, "rb"),
+        image,
+        np.asarray(image.convert("RGB")),
+    ]
+    results = [classifier.predict(item) for item in inputs]
+    inputs[6].close()
+    reference = results[0]
+    assert reference.label == "animal" and reference.error is None
+    assert set(reference.scores) == {"animal", "drink"}
+    assert sum(reference.scores.values()) == pytest.approx(1.0, abs=1e-5)
+    for result in results[1:]:
+        assert result.label == reference.label
+        assert result.scores == pytest.approx(reference.scores, abs=1e-6)
+
+
+def test_predict_raises_image_error_for_undecodable_input(classifier, tmp_path):
+    with pytest.raises(ImageError, match="not a recognised image"):
+        classifier.predict(b"<html>not an image</html>")
+    with pytest.raises(ImageError, match="no such image file"):
+        classifier.predict(tmp_path / "missing.jpg")
+
+
+def test_batch_goes_on_past_bad_inputs_in_order(classifier, photo_folder):
+    photos = sorted(photo_folder.rglob("*.jpg"))
+    truncated = photos[0].read_bytes()[:300]
+    items = [photos[0], b"garbage", photos[-1], truncated, "missing.jpg", photos[1]]
+    results = list(classifier.predict_batch(items, batch_size=4))
+    assert len(results) == 6
+    assert [r.ok for r in results] == [True, False, True, False, False, True]
+    assert all(isinstance(r, Prediction) for r in results)
+    assert results[1].decision == "error" and "not a recognised image" in results[1].error
+    assert "truncated" in results[3].error
+    assert results[0].scores == pytest.approx(classifier.predict(photos[0]).scores, abs=1e-6)
+    assert results[5].source == str(photos[1])
+
+
+def test_batch_accepts_a_generator_and_checks_batch_size(classifier, photo_folder):
+    photos = sorted(photo_folder.rglob("*.jpg"))
+    assert len(list(classifier.predict_batch(p for p in photos))) == len(photos)
+    with pytest.raises(ValueError, match="batch_size"):
+        list(classifier.predict_batch(photos, batch_size=0))
+
+
+def test_labels_come_from_the_model(classifier):
+    assert classifier.labels == ["animal", "drink"]
+    assert classifier.spec.wildlife_labels == ()
+
+
+def test_missing_and_corrupt_model_files_are_refused(tmp_path, tiny_model):
+    with pytest.raises(ModelError, match="does not exist"):
+        Classifier(tmp_path / "missing.onnx")
+    with pytest.raises(ModelError, match="unknown model"):
+        Classifier("no-such-shipped-model")
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(tiny_model.read_bytes()[:5000])
+    with pytest.raises(ModelError, match="truncated or corrupted"):
+        Classifier(truncated)
+
+
+def test_foreign_onnx_without_metadata_is_refused(tmp_path, tiny_model):
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(tiny_model)
+    del proto.metadata_props[:]
+    foreign = tmp_path / "foreign.onnx"
+    onnx.save(proto, foreign)
+    with pytest.raises(ModelError, match="not a wildvision model"):
+        Classifier(foreign)
+
+
+def test_spec_label_count_must_match_the_output(tmp_path, tiny_model):
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(tiny_model)
+    entry = proto.metadata_props[0]
+    entry.value = entry.value.replace('"drink"', '"drink", "third"')
+    bad = tmp_path / "bad.onnx"
+    onnx.save(proto, bad)
+    with pytest.raises(ModelError, match="outputs 2 classes"):
+        Classifier(bad)
+
+
+@needs_default
+def test_default_model_allows_the_coffee_photo():
+    prediction = Classifier().predict(SAMPLE_PHOTO)
+    assert prediction.label == "other" and prediction.decision == "allow"
+
+
+@needs_default
+def test_default_model_loads_without_torch():
+    code = (
+        "import sys, wildvision; c = wildvision.Classifier(); "
+        "assert 'torch' not in sys.modules and 'timm' not in sys.modules; "
+        "assert 'albumentations' not in sys.modules; print(c.labels)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "ivory" in result.stdout

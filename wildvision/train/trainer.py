@@ -1,0 +1,311 @@
+"""Fine-tune a pretrained timm backbone: head warm-up, then full fine-tune with AdamW and a
+cosine schedule; keeps the checkpoint with the best validation macro-F1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .._atomic import atomic_write_bytes, atomic_write_text
+from ..spec import ModelSpec
+from .config import TrainConfig, load_config
+from .data import Sample, class_counts, load_samples, split_samples, subsample_per_class
+from .dataset import ImageDataset, balanced_sampler
+from .metrics import classification_report
+from .model_factory import build_spec, create_model
+from .transforms import EvalTransform, TrainTransform
+
+METRIC_FIELDS = [
+    "epoch",
+    "phase",
+    "lr",
+    "train_loss",
+    "val_loss",
+    "val_accuracy",
+    "val_macro_f1",
+    "seconds",
+]
+
+
+@dataclass
+class TrainResult:
+    """Where a run was written and how well its best checkpoint did."""
+
+    run_dir: Path
+    best_checkpoint: Path
+    best_epoch: int
+    val_macro_f1: float
+    test_metrics: dict[str, Any]
+
+
+def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> TrainResult:
+    """Train a classifier; ``config`` is a ``TrainConfig`` or a YAML path, ``overrides`` win."""
+    if not isinstance(config, TrainConfig):
+        config = load_config(config, **overrides)
+    elif overrides:
+        config = load_config(None, **{**config.to_dict(), **overrides})
+    seed_everything(config.seed)
+    splits = gather_splits(config)
+    labels = config.labels or sorted({s.label for part in splits.values() for s in part})
+    model = create_model(config.model, len(labels), config.pretrained)
+    spec = build_spec(
+        model,
+        config.model,
+        labels,
+        version=config.version,
+        block_threshold=config.block_threshold,
+        review_threshold=config.review_threshold,
+    )
+    run_dir = make_run_dir(config)
+    write_run_files(run_dir, config, spec, splits)
+    device = resolve_device(config.device)
+    print(f"run folder {run_dir}; device {device}; labels {labels}")
+    for name, part in splits.items():
+        print(f"  {name}: {len(part)} photos {class_counts(part)}")
+
+    loaders = build_loaders(config, spec, labels, splits)
+    model.to(device)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    best = (-1.0, 0)
+    rows: list[dict[str, Any]] = []
+    phases = [("head", config.head_epochs), ("full", config.epochs - config.head_epochs)]
+    epoch = 0
+    for phase, epochs in phases:
+        if epochs == 0:
+            continue
+        optimizer, scheduler = build_optimizer(model, config, phase, epochs, loaders["train"])
+        for _ in range(epochs):
+            epoch += 1
+            started = time.perf_counter()
+            train_loss = train_one_epoch(
+                model,
+                loaders["train"],
+                loss_fn,
+                optimizer,
+                scheduler,
+                device,
+                desc=f"epoch {epoch}/{config.epochs} ({phase})",
+                max_steps=config.max_steps_per_epoch,
+            )
+            targets, probs, val_loss = predict_loader(model, loaders["val"], device, loss_fn)
+            report = classification_report(targets, probs, labels)
+            row = {
+                "epoch": epoch,
+                "phase": phase,
+                "lr": optimizer.param_groups[0]["lr"],
+                "train_loss": round(train_loss, 5),
+                "val_loss": round(val_loss, 5),
+                "val_accuracy": round(report["accuracy"], 5),
+                "val_macro_f1": round(report["macro_f1"], 5),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            rows.append(row)
+            write_metrics(run_dir / "metrics.csv", rows)
+            checkpoint = {
+                "model": model.state_dict(),
+                "spec": spec.to_dict(),
+                "config": config.to_dict(),
+                "epoch": epoch,
+                "val": report,
+            }
+            save_checkpoint(run_dir / "last.pt", checkpoint)
+            if report["macro_f1"] > best[0]:
+                best = (report["macro_f1"], epoch)
+                save_checkpoint(run_dir / "best.pt", checkpoint)
+            print(f"epoch {epoch}: " + ", ".join(f"{k}={row[k]}" for k in METRIC_FIELDS[3:]))
+
+    state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    test_metrics: dict[str, Any] = {}
+    if len(loaders["test"].dataset):
+        targets, probs, _ = predict_loader(model, loaders["test"], device)
+        test_metrics = classification_report(targets, probs, labels)
+        atomic_write_text(run_dir / "test_metrics.json", json.dumps(test_metrics, indent=2))
+        print(
+            f"test: accuracy={test_metrics['accuracy']:.4f} macro_f1={test_metrics['macro_f1']:.4f}"
+        )
+    return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], test_metrics)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
+    samples: list[Sample] = []
+    for source in config.data:
+        found = load_samples(
+            source.source, group_column=source.group_column, label_map=source.label_map
+        )
+        if source.limit_per_class:
+            found = subsample_per_class(found, source.limit_per_class, config.seed)
+        samples.extend(found)
+    return split_samples(
+        samples,
+        val_fraction=config.val_fraction,
+        test_fraction=config.test_fraction,
+        seed=config.seed,
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def make_run_dir(config: TrainConfig) -> Path:
+    base = Path(config.output_dir)
+    name = config.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}"
+    run_dir, n = base / name, 1
+    while run_dir.exists():
+        n += 1
+        run_dir = base / f"{name}-{n}"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def write_run_files(
+    run_dir: Path, config: TrainConfig, spec: ModelSpec, splits: dict[str, list[Sample]]
+) -> None:
+    """The resolved config, the spec and the exact split, so a run can be audited and rerun."""
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+    atomic_write_text(run_dir / "spec.json", spec.to_json())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["path", "label", "split", "group"])
+    for name, part in splits.items():
+        for s in part:
+            writer.writerow([str(Path(s.path).resolve()), s.label, name, s.group or ""])
+    atomic_write_text(run_dir / "splits.csv", buffer.getvalue())
+
+
+def build_loaders(
+    config: TrainConfig, spec: ModelSpec, labels: list[str], splits: dict[str, list[Sample]]
+) -> dict[str, DataLoader]:
+    train_set = ImageDataset(splits["train"], labels, TrainTransform(spec, config.augment))
+    if not len(train_set):
+        raise ValueError("the training split is empty; add photos or lower the val/test fractions")
+    sampler = balanced_sampler(train_set.targets, config.seed) if config.balance_classes else None
+    generator = torch.Generator().manual_seed(config.seed)
+    common = {
+        "batch_size": config.batch_size,
+        "num_workers": config.num_workers,
+        "persistent_workers": config.num_workers > 0,
+    }
+    loaders = {
+        "train": DataLoader(
+            train_set,
+            sampler=sampler,
+            shuffle=sampler is None,
+            generator=generator,
+            drop_last=len(train_set) > config.batch_size,
+            **common,
+        ),
+    }
+    for name in ("val", "test"):
+        dataset = ImageDataset(splits[name], labels, EvalTransform(spec))
+        loaders[name] = DataLoader(dataset, shuffle=False, **common)
+    return loaders
+
+
+def build_optimizer(
+    model: nn.Module, config: TrainConfig, phase: str, epochs: int, loader: DataLoader
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW over the head only (``head`` phase) or the whole model, with linear warm-up and
+    cosine decay over the phase's steps."""
+    head = model.get_classifier()
+    head_ids = {id(p) for p in head.parameters()}
+    backbone = [p for p in model.parameters() if id(p) not in head_ids]
+    for p in backbone:
+        p.requires_grad_(phase == "full")
+    groups = [
+        {
+            "params": list(head.parameters()),
+            "lr": config.head_lr if phase == "head" else config.lr * 3,
+        }
+    ]
+    if phase == "full":
+        groups.append({"params": backbone, "lr": config.lr})
+    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
+    steps_per_epoch = len(loader)
+    if config.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
+    total = max(1, steps_per_epoch * epochs)
+    warmup = max(1, int(config.warmup_fraction * total))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train_one_epoch(model, loader, loss_fn, optimizer, scheduler, device, desc, max_steps=None):
+    model.train()
+    total, count = 0.0, 0
+    bar = tqdm(loader, desc=desc, total=min(len(loader), max_steps or len(loader)), leave=False)
+    for step, (images, targets) in enumerate(bar):
+        if max_steps and step >= max_steps:
+            break
+        images, targets = images.to(device), targets.to(device)
+        loss = loss_fn(model(images), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total += loss.item() * len(targets)
+        count += len(targets)
+        bar.set_postfix(loss=f"{total / count:.4f}")
+    return total / max(1, count)
+
+
+@torch.no_grad()
+def predict_loader(
+    model: nn.Module, loader: DataLoader, device: torch.device, loss_fn: nn.Module | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Targets, softmax probabilities and mean loss over a loader."""
+    model.eval()
+    targets, probs, total = [], [], 0.0
+    for images, batch_targets in tqdm(loader, desc="evaluating", leave=False):
+        logits = model(images.to(device)).float().cpu()
+        if loss_fn is not None:
+            total += loss_fn(logits, batch_targets).item() * len(batch_targets)
+        targets.append(batch_targets.numpy())
+        probs.append(logits.softmax(dim=1).numpy())
+    if not targets:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0)), 0.0
+    targets_all = np.concatenate(targets)
+    return targets_all, np.concatenate(probs), total / max(1, len(targets_all))
+
+
+def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())
+
+
+def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    atomic_write_bytes(path, buffer.getvalue())

@@ -1,0 +1,67 @@
+"""Image transforms for training (albumentations) and evaluation (the spec's own preprocessing)."""
+
+from __future__ import annotations
+
+import albumentations as A
+import cv2
+import numpy as np
+import torch
+from PIL import Image
+
+from ..preprocess import normalize, preprocess
+from ..spec import ModelSpec
+from .config import AugmentConfig
+
+
+def build_train_transform(spec: ModelSpec, augment: AugmentConfig) -> A.Compose:
+    """Random crop, flip, rotation, colour, greyscale, blur and JPEG re-compression.
+
+    Greyscale is applied at random so the model cannot learn "colour means ivory" (the museum
+    ceramics are far more often greyscale than the ivory).
+    """
+    size = spec.input_size
+    return A.Compose(
+        [
+            A.RandomResizedCrop(
+                size=(size, size), scale=(augment.scale_min, 1.0), interpolation=cv2.INTER_CUBIC
+            ),
+            A.HorizontalFlip(p=augment.hflip),
+            A.Affine(
+                rotate=(-augment.rotate_degrees, augment.rotate_degrees),
+                p=0.3,
+                border_mode=cv2.BORDER_REFLECT_101,
+            ),
+            A.ColorJitter(
+                brightness=augment.color_jitter,
+                contrast=augment.color_jitter,
+                saturation=augment.color_jitter,
+                hue=min(0.5, augment.color_jitter / 6),
+                p=0.8,
+            ),
+            A.ToGray(p=augment.grayscale),
+            A.GaussianBlur(sigma_limit=(0.2, 1.5), p=augment.blur),
+            A.ImageCompression(quality_range=(augment.jpeg_quality_min, 95), p=0.3),
+        ]
+    )
+
+
+class TrainTransform:
+    """PIL image -> augmented, normalised CHW tensor (picklable for DataLoader workers)."""
+
+    def __init__(self, spec: ModelSpec, augment: AugmentConfig) -> None:
+        self.spec = spec
+        self.pipeline = build_train_transform(spec, augment)
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        pixels = self.pipeline(image=np.asarray(image, dtype=np.uint8))["image"]
+        return torch.from_numpy(normalize(pixels, self.spec))
+
+
+class EvalTransform:
+    """PIL image -> CHW tensor through exactly the preprocessing the runtime uses."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return torch.from_numpy(preprocess(image, self.spec))
