@@ -38,6 +38,7 @@ class AugmentConfig:
     grayscale: float = 0.2
     blur: float = 0.1
     jpeg_quality_min: int = 40
+    listing: float = 0.0  # strength of listing-style effects (0 = off, 1 = full)
 
 
 @dataclass
@@ -64,6 +65,10 @@ class TrainConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     block_threshold: float = 0.85
     review_threshold: float = 0.5
+    calibrate: bool = True  # fit temperature and thresholds on the validation split
+    block_precision: float = 0.97
+    review_precision: float = 0.5
+    pool_labels: list[str] = field(default_factory=lambda: ["other"])
     version: str = "0.1.0"
     output_dir: str = "runs"
     name: str | None = None

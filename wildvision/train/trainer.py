@@ -4,6 +4,7 @@ cosine schedule; keeps the checkpoint with the best validation macro-F1."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -22,6 +23,7 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..spec import ModelSpec
+from .calibration import choose_thresholds, fit_temperature, negative_log_likelihood, softmax
 from .config import TrainConfig, load_config
 from .data import Sample, class_counts, load_samples, split_samples, subsample_per_class
 from .dataset import ImageDataset, balanced_sampler
@@ -101,8 +103,8 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
                 desc=f"epoch {epoch}/{config.epochs} ({phase})",
                 max_steps=config.max_steps_per_epoch,
             )
-            targets, probs, val_loss = predict_loader(model, loaders["val"], device, loss_fn)
-            report = classification_report(targets, probs, labels)
+            targets, logits, val_loss = predict_loader(model, loaders["val"], device, loss_fn)
+            report = classification_report(targets, softmax(logits), labels)
             row = {
                 "epoch": epoch,
                 "phase": phase,
@@ -130,10 +132,12 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
 
     state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
+    if config.calibrate:
+        spec = calibrate_run(model, loaders["val"], device, spec, config, run_dir, state)
     test_metrics: dict[str, Any] = {}
     if len(loaders["test"].dataset):
-        targets, probs, _ = predict_loader(model, loaders["test"], device)
-        test_metrics = classification_report(targets, probs, labels)
+        targets, logits, _ = predict_loader(model, loaders["test"], device)
+        test_metrics = classification_report(targets, softmax(logits, spec.temperature), labels)
         atomic_write_text(run_dir / "test_metrics.json", json.dumps(test_metrics, indent=2))
         print(
             f"test: accuracy={test_metrics['accuracy']:.4f} macro_f1={test_metrics['macro_f1']:.4f}"
@@ -199,7 +203,9 @@ def write_run_files(
 def build_loaders(
     config: TrainConfig, spec: ModelSpec, labels: list[str], splits: dict[str, list[Sample]]
 ) -> dict[str, DataLoader]:
-    train_set = ImageDataset(splits["train"], labels, TrainTransform(spec, config.augment))
+    pool = [str(x.path) for x in splits["train"] if x.label in config.pool_labels]
+    transform = TrainTransform(spec, config.augment, pool, seed=config.seed)
+    train_set = ImageDataset(splits["train"], labels, transform)
     if not len(train_set):
         raise ValueError("the training split is empty; add photos or lower the val/test fractions")
     sampler = balanced_sampler(train_set.targets, config.seed) if config.balance_classes else None
@@ -216,6 +222,7 @@ def build_loaders(
             shuffle=sampler is None,
             generator=generator,
             drop_last=len(train_set) > config.batch_size,
+            worker_init_fn=functools.partial(_reseed_worker, config.seed),
             **common,
         ),
     }
@@ -282,7 +289,7 @@ def train_one_epoch(model, loader, loss_fn, optimizer, scheduler, device, desc, 
 def predict_loader(
     model: nn.Module, loader: DataLoader, device: torch.device, loss_fn: nn.Module | None = None
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Targets, softmax probabilities and mean loss over a loader."""
+    """Targets, logits and mean loss over a loader."""
     model.eval()
     targets, probs, total = [], [], 0.0
     for images, batch_targets in tqdm(loader, desc="evaluating", leave=False):
@@ -290,11 +297,49 @@ def predict_loader(
         if loss_fn is not None:
             total += loss_fn(logits, batch_targets).item() * len(batch_targets)
         targets.append(batch_targets.numpy())
-        probs.append(logits.softmax(dim=1).numpy())
+        probs.append(logits.numpy())
     if not targets:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0)), 0.0
     targets_all = np.concatenate(targets)
     return targets_all, np.concatenate(probs), total / max(1, len(targets_all))
+
+
+def calibrate_run(
+    model: nn.Module,
+    loader: DataLoader,
+    device: torch.device,
+    spec: ModelSpec,
+    config: TrainConfig,
+    run_dir: Path,
+    state: dict[str, Any],
+) -> ModelSpec:
+    """Fit the temperature and per-class thresholds on validation data; store them in the
+    run's spec and best checkpoint, so export carries them into the model."""
+    targets, logits, _ = predict_loader(model, loader, device)
+    if not len(targets):
+        return spec
+    temperature = fit_temperature(logits, targets)
+    thresholds = choose_thresholds(
+        softmax(logits, temperature),
+        targets,
+        spec.labels,
+        spec.wildlife_labels,
+        block_precision=config.block_precision,
+        review_precision=config.review_precision,
+    )
+    spec = spec.with_updates(temperature=temperature, thresholds=thresholds)
+    before = negative_log_likelihood(logits, targets)
+    after = negative_log_likelihood(logits, targets, temperature)
+    cuts = {k: (round(v.block, 4), round(v.review, 4)) for k, v in thresholds.items()}
+    print(f"calibration: T={temperature:.3f}, val NLL {before:.4f} -> {after:.4f}; cuts {cuts}")
+    atomic_write_text(run_dir / "spec.json", spec.to_json())
+    save_checkpoint(run_dir / "best.pt", {**state, "spec": spec.to_dict()})
+    return spec
+
+
+def _reseed_worker(seed: int, worker_id: int) -> None:
+    dataset = torch.utils.data.get_worker_info().dataset
+    dataset.transform.reseed(seed * 1000 + worker_id + 1)
 
 
 def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:

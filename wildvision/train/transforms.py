@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+
 import albumentations as A
 import cv2
 import numpy as np
@@ -11,21 +14,30 @@ from PIL import Image
 from ..preprocess import normalize, preprocess
 from ..spec import ModelSpec
 from .config import AugmentConfig
+from .listing_augment import listing_effects
 
 
-def build_train_transform(spec: ModelSpec, augment: AugmentConfig) -> A.Compose:
-    """Random crop, flip, rotation, colour, greyscale, blur and JPEG re-compression.
+def build_train_transform(
+    spec: ModelSpec,
+    augment: AugmentConfig,
+    pool: Sequence[str | Path] = (),
+    seed: int | None = None,
+) -> A.Compose:
+    """Random crop, flip, rotation, colour, listing-style effects (when ``augment.listing`` is
+    above 0, pasting material from ``pool`` photos), greyscale, blur and JPEG re-compression.
 
     Greyscale is applied at random so the model cannot learn "colour means ivory" (the museum
     ceramics are far more often greyscale than the ivory).
     """
     size = spec.input_size
+    listing = listing_effects(pool, augment.listing) if augment.listing > 0 else []
     return A.Compose(
         [
             A.RandomResizedCrop(
                 size=(size, size), scale=(augment.scale_min, 1.0), interpolation=cv2.INTER_CUBIC
             ),
             A.HorizontalFlip(p=augment.hflip),
+            *listing,
             A.Affine(
                 rotate=(-augment.rotate_degrees, augment.rotate_degrees),
                 p=0.3,
@@ -41,16 +53,27 @@ def build_train_transform(spec: ModelSpec, augment: AugmentConfig) -> A.Compose:
             A.ToGray(p=augment.grayscale),
             A.GaussianBlur(sigma_limit=(0.2, 1.5), p=augment.blur),
             A.ImageCompression(quality_range=(augment.jpeg_quality_min, 95), p=0.3),
-        ]
+        ],
+        seed=seed,
     )
 
 
 class TrainTransform:
     """PIL image -> augmented, normalised CHW tensor (picklable for DataLoader workers)."""
 
-    def __init__(self, spec: ModelSpec, augment: AugmentConfig) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        augment: AugmentConfig,
+        pool: Sequence[str | Path] = (),
+        seed: int | None = None,
+    ) -> None:
         self.spec = spec
-        self.pipeline = build_train_transform(spec, augment)
+        self.pipeline = build_train_transform(spec, augment, pool, seed)
+
+    def reseed(self, seed: int) -> None:
+        """Give each DataLoader worker its own augmentation stream."""
+        self.pipeline.set_random_seed(seed)
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
         pixels = self.pipeline(image=np.asarray(image, dtype=np.uint8))["image"]
