@@ -40,15 +40,15 @@ def test_info_prints_the_spec(tiny_model, capsys):
 
 
 def test_evaluate_writes_metrics(tiny_model, tiny_run, tmp_path, capsys):
-    output = tmp_path / "metrics.json"
     splits = tiny_run.run_dir / "splits.csv"
-    assert (
-        main(["evaluate", "--model", str(tiny_model), "--data", str(splits), "-o", str(output)])
-        == 0
-    )
-    metrics = json.loads(output.read_text())
-    assert metrics["count"] == 6 and metrics["split"] == "test"
-    assert set(metrics["per_class"]) == {"animal", "drink"}
+    args = ["evaluate", "--model", str(tiny_model), "--data", str(splits), "-o", str(tmp_path)]
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics) == {"clean", "shift"}
+    assert metrics["clean"]["count"] == 6 and metrics["clean"]["split"] == "test"
+    assert set(metrics["shift"]["per_class"]) == {"animal", "drink"}
+    assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "shift: 6 photos" in capsys.readouterr().out
 
 
 def test_console_script_is_installed():

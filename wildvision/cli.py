@@ -75,21 +75,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .train.evaluate import evaluate
 
     split = None if args.split == "all" else args.split
-    report = evaluate(args.model, args.data, split=split, output=args.output)
-    print(
-        f"{report['count']} photos: accuracy {report['accuracy']:.4f}, "
-        f"macro-F1 {report['macro_f1']:.4f}"
+    summary = evaluate(
+        args.model, args.data, split=split, shift=not args.no_shift, output_dir=args.output_dir
     )
-    for label, row in report["per_class"].items():
-        auroc = "n/a" if row["auroc"] is None else f"{row['auroc']:.4f}"
+    for condition, report in summary.items():
+        flag = report["other_false_flag_rate"]
         print(
-            f"  {label:16s} P {row['precision']:.3f} R {row['recall']:.3f} "
-            f"F1 {row['f1']:.3f} AUROC {auroc} n={row['support']}"
+            f"{condition}: {report['count']} photos, accuracy {report['accuracy']:.4f}, "
+            f"macro-F1 {report['macro_f1']:.4f}, false flags on 'other' "
+            + ("n/a" if flag is None else f"{flag:.2%}")
         )
-    if report["other_false_flag_rate"] is not None:
-        print(f"  false flags on 'other': {report['other_false_flag_rate']:.2%}")
-    if args.output:
-        print(f"wrote {args.output}")
+        for label, row in report["per_class"].items():
+            auroc = "n/a" if row["auroc"] is None else f"{row['auroc']:.4f}"
+            print(
+                f"  {label:16s} P {row['precision']:.3f} R {row['recall']:.3f} "
+                f"F1 {row['f1']:.3f} AUROC {auroc} R@P0.9 {row['recall_at_precision_0.9']:.3f} "
+                f"n={row['support']}"
+            )
+    if args.output_dir:
+        print(f"wrote {args.output_dir}/metrics.json and report.html")
     return 0
 
 
@@ -150,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--data", required=True, help="manifest (e.g. RUN/splits.csv) or image folder")
     p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
-    p.add_argument("-o", "--output", default=None, help="write metrics JSON here")
+    p.add_argument("--no-shift", action="store_true", help="skip the shift test")
+    p.add_argument(
+        "-o", "--output-dir", default=None, help="write metrics.json and report.html here"
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
