@@ -59,10 +59,13 @@ def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> I
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _decode_stream(io.BytesIO(bytes(source)), describe(source), max_pixels)
     if hasattr(source, "read"):
-        data = source.read()
+        try:
+            data = source.read()
+        except UnicodeDecodeError:
+            data = None
         if not isinstance(data, (bytes, bytearray)):
             raise ImageError(
-                f"{describe(source)} returned {type(data).__name__} from read(); "
+                f"{describe(source)} did not give bytes from read(); "
                 "open the file in binary mode ('rb')."
             )
         return _decode_stream(io.BytesIO(bytes(data)), describe(source), max_pixels)
@@ -112,15 +115,23 @@ def _to_rgb(image: Image.Image, name: str | None = None) -> Image.Image:
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, image).convert("RGB")
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        low, high = float(array.min()), float(array.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        array = ((array - low) * scale).clip(0, 255).astype(np.uint8)
-        return Image.fromarray(array, mode="L").convert("RGB")
+        return Image.fromarray(_to_8bit(image), mode="L").convert("RGB")
     try:
         return image.convert("RGB")
     except (OSError, ValueError) as exc:
         raise ImageError(f"{name}: cannot convert mode {image.mode} to RGB ({exc}).") from None
+
+
+def _to_8bit(image: Image.Image) -> np.ndarray:
+    """16-bit, 32-bit and float greyscale -> uint8, keeping the value scale (white stays white):
+    integers above 255 are taken as 16-bit, floats up to 1.0 as fractions."""
+    array = np.asarray(image, dtype=np.float64)
+    peak = float(array.max()) if array.size else 0.0
+    if image.mode.startswith("I;16") or (image.mode == "I" and peak > 255):
+        array = array / 257.0
+    elif image.mode == "F" and peak <= 1.0:
+        array = array * 255.0
+    return np.clip(np.rint(array), 0, 255).astype(np.uint8)
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
