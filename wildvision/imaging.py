@@ -63,6 +63,8 @@ def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> I
             data = source.read()
         except UnicodeDecodeError:
             data = None
+        except (OSError, ValueError) as exc:
+            raise ImageError(f"{describe(source)}: could not read ({exc}).") from None
         if not isinstance(data, (bytes, bytearray)):
             raise ImageError(
                 f"{describe(source)} did not give bytes from read(); "

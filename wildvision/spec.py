@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import ModelError
-from .taxonomy import WILDLIFE_LABELS
+from .taxonomy import LOOKALIKE_LABELS, WILDLIFE_LABELS
 
 SCHEMA_VERSION = 1
 METADATA_KEY = "wildvision.spec"
@@ -128,14 +128,20 @@ class ModelSpec:
             fail(f"labels must be unique, got {list(self.labels)}")
         if not set(self.wildlife_labels) <= set(self.labels):
             fail(f"wildlife_labels {list(self.wildlife_labels)} are not all in labels")
+        lookalikes = sorted(set(self.wildlife_labels) & LOOKALIKE_LABELS)
+        if lookalikes:
+            fail(f"wildlife_labels {lookalikes} are look-alikes, which always lead to allow")
         if not isinstance(self.input_size, int) or not 16 <= self.input_size <= 4096:
             fail(f"input_size must be an int in [16, 4096], got {self.input_size!r}")
         if self.interpolation not in INTERPOLATIONS:
             fail(f"interpolation must be one of {INTERPOLATIONS}, got {self.interpolation!r}")
         if not 0.1 <= float(self.crop_pct) <= 1.0:
             fail(f"crop_pct must be in [0.1, 1], got {self.crop_pct!r}")
-        if len(self.mean) != 3 or len(self.std) != 3 or min(self.std) <= 0:
-            fail("mean and std must each hold 3 numbers, std all positive")
+        values = (*self.mean, *self.std)
+        if len(self.mean) != 3 or len(self.std) != 3 or not all(map(math.isfinite, values)):
+            fail("mean and std must each hold 3 finite numbers")
+        if min(self.std) <= 0:
+            fail("std must be positive")
         if not float(self.temperature) > 0:
             fail(f"temperature must be positive, got {self.temperature!r}")
         for label, t in self.thresholds.items():

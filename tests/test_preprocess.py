@@ -1,0 +1,140 @@
+"""preprocess() is timm's evaluation transform, written with Pillow and numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import skimage_photo
+from wildvision.imaging import load_image
+from wildvision.preprocess import preprocess, preprocess_batch, resize_and_crop
+from wildvision.spec import ModelSpec
+
+LABELS = ("ivory", "bone", "other")
+
+
+def spec_from_data_config(config: dict) -> ModelSpec:
+    channels, height, width = config["input_size"]
+    assert channels == 3 and height == width
+    return ModelSpec(
+        labels=LABELS,
+        input_size=int(height),
+        interpolation=config["interpolation"],
+        crop_pct=config["crop_pct"],
+        mean=config["mean"],
+        std=config["std"],
+    )
+
+
+@pytest.fixture(scope="module")
+def timm_eval():
+    """(spec, transform) for tf_efficientnet_lite0's default evaluation config."""
+    timm = pytest.importorskip("timm")
+    timm_data = pytest.importorskip("timm.data")
+
+    model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    config = timm_data.resolve_data_config({}, model=model)
+    return spec_from_data_config(config), timm_data.create_transform(**config)
+
+
+@pytest.fixture(scope="module")
+def coffee() -> Image.Image:
+    return load_image(skimage_photo("coffee.png"))
+
+
+def crops(coffee: Image.Image) -> dict[str, Image.Image]:
+    width, height = coffee.size
+    return {
+        "landscape": coffee,
+        "portrait": coffee.crop((150, 0, 150 + height // 2, height)),
+        "small": coffee.resize((100, 60), Image.Resampling.BILINEAR),
+        "small_portrait": coffee.resize((61, 97), Image.Resampling.BILINEAR),
+        "exact": coffee.crop((0, 0, 256, 256)),
+    }
+
+
+@pytest.mark.parametrize("name", ["landscape", "portrait", "small", "small_portrait", "exact"])
+def test_matches_timm_eval_transform(timm_eval, coffee, name):
+    spec, transform = timm_eval
+    image = crops(coffee)[name]
+    ours = preprocess(image, spec)
+    theirs = transform(image).numpy()
+    assert ours.shape == theirs.shape == (3, spec.input_size, spec.input_size)
+    assert ours.dtype == np.float32
+    assert np.abs(ours - theirs).max() < 1e-5
+
+
+def test_timm_config_is_the_spec_default(timm_eval):
+    spec, _ = timm_eval
+    assert spec == ModelSpec(labels=LABELS)
+
+
+@pytest.mark.parametrize(
+    ("size", "interpolation", "crop_pct", "mean", "std"),
+    [
+        (240, "bilinear", 0.9, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+        (223, "nearest", 0.77, (0.4, 0.5, 0.6), (0.2, 0.3, 0.25)),
+        (260, "bicubic", 1.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    ],
+)
+def test_matches_timm_for_other_configs(coffee, size, interpolation, crop_pct, mean, std):
+    timm_data = pytest.importorskip("timm.data")
+
+    config = {
+        "input_size": (3, size, size),
+        "interpolation": interpolation,
+        "crop_pct": crop_pct,
+        "mean": mean,
+        "std": std,
+        "crop_mode": "center",
+    }
+    spec = spec_from_data_config(config)
+    transform = timm_data.create_transform(**config)
+    for image in crops(coffee).values():
+        ours = preprocess(image, spec)
+        assert ours.shape == (3, size, size)
+        assert np.abs(ours - transform(image).numpy()).max() < 1e-5
+
+
+def test_output_shape_dtype_and_range(coffee):
+    spec = ModelSpec(labels=LABELS)
+    out = preprocess(coffee, spec)
+    assert out.shape == (3, 224, 224)
+    assert out.dtype == np.float32
+    assert out.flags["C_CONTIGUOUS"]
+    # mean = std = 0.5 maps [0, 255] onto [-1, 1]
+    assert out.min() >= -1.0 and out.max() <= 1.0
+    assert out.min() < -0.5 and out.max() > 0.5  # a real photo uses most of the range
+
+
+def test_resize_and_crop_keeps_aspect_and_centres(coffee):
+    spec = ModelSpec(labels=LABELS)
+    width, height = coffee.size
+    cropped = resize_and_crop(coffee, spec)
+    assert cropped.size == (224, 224)
+    # By hand: shorter side to 256, longer side scaled, centre crop of 224.
+    new_width = int(256 * width / height)
+    resized = coffee.resize((new_width, 256), Image.Resampling.BICUBIC)
+    left, top = round((new_width - 224) / 2), round((256 - 224) / 2)
+    expected = resized.crop((left, top, left + 224, top + 224))
+    np.testing.assert_array_equal(np.asarray(cropped), np.asarray(expected))
+
+
+def test_normalisation_uses_the_spec_mean_and_std():
+    spec = ModelSpec(labels=LABELS, mean=(0.2, 0.4, 0.6), std=(0.1, 0.2, 0.4))
+    solid = Image.new("RGB", (300, 300), (51, 102, 255))
+    out = preprocess(solid, spec)
+    expected = (np.array([51, 102, 255]) / 255 - np.array(spec.mean)) / np.array(spec.std)
+    for channel in range(3):
+        assert np.allclose(out[channel], expected[channel], atol=1e-5)
+
+
+def test_batch_stacks_single_images(coffee):
+    spec = ModelSpec(labels=LABELS)
+    images = list(crops(coffee).values())[:3]
+    batch = preprocess_batch(images, spec)
+    assert batch.shape == (3, 3, 224, 224)
+    assert batch.dtype == np.float32
+    for i, image in enumerate(images):
+        np.testing.assert_array_equal(batch[i], preprocess(image, spec))
