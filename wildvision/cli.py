@@ -67,6 +67,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     updates = {"version": args.version} if args.version else None
     path = export_onnx(args.run, args.output, images=args.images or None, spec_updates=updates)
     print(f"wrote {path} (verified against PyTorch)")
+    if args.int8:
+        from pathlib import Path
+
+        from .train.export import split_photos
+        from .train.quantize import quantize_int8
+
+        run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
+        calibration = split_photos(run_dir, count=256, splits=("train",))
+        int8 = quantize_int8(
+            path,
+            path.with_suffix(".int8.onnx"),
+            calibration,
+            check_images=args.images or split_photos(run_dir),
+        )
+        print(f"wrote {int8} (int8 QDQ, calibrated on {len(calibration)} training photos)")
     return 0
 
 
@@ -146,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="photos to verify on (default: the run's test split)",
     )
     p.add_argument("--version", default=None, help="model version to record in the metadata")
+    p.add_argument("--int8", action="store_true", help="also write an int8 model (.int8.onnx)")
     p.set_defaults(func=cmd_export)
 
     p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")

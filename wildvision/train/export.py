@@ -61,16 +61,20 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec]:
     return model.eval(), spec
 
 
-def default_verification_images(run_dir: Path, count: int = 16) -> list[Path]:
-    """Real photos from the run's test (else val, else train) split, spread over labels."""
-    splits = run_dir / "splits.csv"
-    if not splits.is_file():
+def split_photos(
+    run_dir: Path, count: int = 16, splits: Sequence[str] = ("test", "val", "train")
+) -> list[Path]:
+    """Up to ``count`` real photos from the first of ``splits`` that the run's
+    ``splits.csv`` has, spread evenly over its labels."""
+    manifest = run_dir / "splits.csv"
+    if not manifest.is_file():
         return []
-    samples = read_manifest(splits)
-    for name in ("test", "val", "train"):
-        chosen = [s for s in samples if s.split == name]
+    samples = read_manifest(manifest)
+    for name in splits:
+        chosen = sorted(
+            (s for s in samples if s.split == name), key=lambda s: (s.label, str(s.path))
+        )
         if chosen:
-            chosen.sort(key=lambda s: (s.label, str(s.path)))
             step = max(1, len(chosen) // count)
             return [s.path for s in chosen[::step][:count] if Path(s.path).is_file()]
     return []
@@ -100,7 +104,7 @@ def export_onnx(
     output = Path(output) if output else run_dir / "model.onnx"
     wrapped = _WithProbabilities(model, spec.temperature).eval()
     proto = _to_onnx(wrapped, spec)
-    verify_paths = list(images) if images is not None else default_verification_images(run_dir)
+    verify_paths = list(images) if images is not None else split_photos(run_dir)
     if not verify_paths:
         raise ExportError(
             "no real images to verify the export on; pass images=[...] (CLI: --images)."
