@@ -130,3 +130,12 @@ def test_default_model_loads_without_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "ivory" in result.stdout
+
+
+def test_fast_decode_agrees_with_full_decode_on_a_big_jpeg(tiny_model, tmp_path):
+    big = tmp_path / "big.jpg"
+    Image.open(skimage_photo("chelsea.png")).convert("RGB").resize((1800, 1200)).save(big)
+    fast = Classifier(tiny_model).predict(big)
+    full = Classifier(tiny_model, fast_decode=False).predict(big)
+    assert fast.label == full.label
+    assert max(abs(fast.scores[k] - full.scores[k]) for k in fast.scores) < 0.02

@@ -348,3 +348,17 @@ def test_closed_file_object_is_refused(tmp_path):
     handle.close()
     with pytest.raises(ImageError, match="could not read"):
         load_image(handle)
+
+
+def test_min_size_decodes_big_jpegs_at_reduced_scale_but_never_below_it():
+    photo = Image.open(skimage_photo("coffee.png")).convert("RGB").resize((2400, 1600))
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    assert load_image(data).size == (2400, 1600)
+    reduced = load_image(data, min_size=256)
+    assert reduced.size == (600, 400)  # 1/4 scale: 1/8 would give 200 px, below 256
+    assert min(load_image(data, min_size=300).size) >= 300
+    png = io.BytesIO()
+    photo.save(png, "PNG")
+    assert load_image(png.getvalue(), min_size=256).size == (2400, 1600)  # only JPEG scales

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from PIL import Image
 
 from .errors import ImageError, ModelError
 from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe, load_image
@@ -29,6 +32,9 @@ class Classifier:
             the shipped default.
         providers: onnxruntime execution providers (default: CPU).
         max_pixels: images with more pixels are refused with ``ImageError``.
+        fast_decode: decode big JPEGs at reduced scale (draft mode), never below the size the
+            model resizes to; set False for a full-size decode.
+        decode_threads: threads that decode images ahead of inference in ``predict_batch``.
 
     Example:
         >>> clf = Classifier()
@@ -42,9 +48,13 @@ class Classifier:
         *,
         providers: list[str] | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        fast_decode: bool = True,
+        decode_threads: int = 2,
     ) -> None:
         self.model_path: Path = resolve_model_path(model)
         self.max_pixels = max_pixels
+        self.fast_decode = fast_decode
+        self.decode_threads = max(1, decode_threads)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
@@ -70,19 +80,31 @@ class Classifier:
         Raises:
             ImageError: the input cannot be decoded.
         """
-        pixels = preprocess(load_image(image, max_pixels=self.max_pixels), self.spec)
+        pixels = preprocess(self._load(image), self.spec)
         return self._to_prediction(self.predict_proba(pixels[None])[0], describe(image))
 
     def predict_batch(
         self, images: Iterable[ImageInput], batch_size: int = 32
     ) -> Iterator[Prediction]:
         """Yield one ``Prediction`` per input, in order; undecodable inputs yield a
-        ``Prediction`` whose ``error`` says why, and the batch goes on."""
+        ``Prediction`` whose ``error`` says why, and the batch goes on.
+
+        Decoding runs in a small thread pool ahead of inference (Pillow and onnxruntime
+        both release the GIL), at most two batches ahead, so memory stays bounded however
+        long ``images`` is.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         iterator = iter(images)
-        while chunk := list(islice(iterator, batch_size)):
-            yield from self._predict_chunk(chunk)
+        pending: deque[tuple[ImageInput, Future]] = deque()
+        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="wv-decode") as pool:
+            while True:
+                for item in islice(iterator, 2 * batch_size - len(pending)):
+                    pending.append((item, pool.submit(self._prepare, item)))
+                if not pending:
+                    return
+                chunk = [pending.popleft() for _ in range(min(batch_size, len(pending)))]
+                yield from self._predict_prepared([(item, f.result()) for item, f in chunk])
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for an already preprocessed Nx3xHxW float32 batch."""
@@ -90,19 +112,31 @@ class Classifier:
         (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: batch})
         return probabilities
 
-    def _predict_chunk(self, chunk: list[ImageInput]) -> list[Prediction]:
+    def _load(self, image: ImageInput) -> Image.Image:
+        min_size = self.spec.resize_size if self.fast_decode else None
+        return load_image(image, max_pixels=self.max_pixels, min_size=min_size)
+
+    def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
+        try:
+            return preprocess(self._load(item), self.spec)
+        except ImageError as exc:
+            return exc
+
+    def _predict_prepared(
+        self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]
+    ) -> list[Prediction]:
         results: list[Prediction | None] = [None] * len(chunk)
         arrays, positions = [], []
-        for index, item in enumerate(chunk):
-            try:
-                arrays.append(preprocess(load_image(item, max_pixels=self.max_pixels), self.spec))
+        for index, (item, prepared) in enumerate(chunk):
+            if isinstance(prepared, ImageError):
+                results[index] = Prediction.failed(str(prepared), describe(item))
+            else:
+                arrays.append(prepared)
                 positions.append(index)
-            except ImageError as exc:
-                results[index] = Prediction.failed(str(exc), describe(item))
         if arrays:
             probabilities = self.predict_proba(np.stack(arrays))
             for index, row in zip(positions, probabilities):
-                results[index] = self._to_prediction(row, describe(chunk[index]))
+                results[index] = self._to_prediction(row, describe(chunk[index][0]))
         return results  # type: ignore[return-value]
 
     def _to_prediction(self, row: np.ndarray, source: str) -> Prediction:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import warnings
 from pathlib import Path
 from typing import IO
 
@@ -40,8 +39,16 @@ def describe(source: object) -> str:
     return f"<{type(source).__name__}>"
 
 
-def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+def load_image(
+    source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_size: int | None = None
+) -> Image.Image:
     """Decode ``source`` into an RGB PIL image with EXIF orientation applied.
+
+    Args:
+        max_pixels: refuse images with more pixels (decompression bombs, absurd sizes).
+        min_size: the smallest side the caller needs. A JPEG larger than that is decoded
+            with DCT scaling (Pillow's draft mode) at 1/2, 1/4 or 1/8 size, never below
+            ``min_size`` on either side: several times faster for big listing photos.
 
     Raises:
         ImageError: the input is not a readable image, or is larger than ``max_pixels``.
@@ -55,9 +62,9 @@ def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> I
         if not path.is_file():
             raise ImageError(f"{path}: no such image file; check the path.")
         with open(path, "rb") as handle:
-            return _decode_stream(handle, str(path), max_pixels)
+            return _decode_stream(handle, str(path), max_pixels, min_size)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode_stream(io.BytesIO(bytes(source)), describe(source), max_pixels)
+        return _decode_stream(io.BytesIO(bytes(source)), describe(source), max_pixels, min_size)
     if hasattr(source, "read"):
         try:
             data = source.read()
@@ -70,32 +77,34 @@ def load_image(source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> I
                 f"{describe(source)} did not give bytes from read(); "
                 "open the file in binary mode ('rb')."
             )
-        return _decode_stream(io.BytesIO(bytes(data)), describe(source), max_pixels)
+        return _decode_stream(io.BytesIO(bytes(data)), describe(source), max_pixels, min_size)
     raise ImageError(
         f"cannot read an image from {type(source).__name__}; pass a path, bytes, a binary "
         "file object, a PIL image or an HxWx3 uint8 numpy array."
     )
 
 
-def _decode_stream(stream: IO[bytes], name: str, max_pixels: int) -> Image.Image:
+def _decode_stream(
+    stream: IO[bytes], name: str, max_pixels: int, min_size: int | None = None
+) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageError(
-                    f"{name}: {width}x{height} pixels exceeds the limit of {max_pixels}; "
-                    "downscale the image or raise max_pixels."
-                )
-            image.load()
+        image = Image.open(stream)
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageError(
+                f"{name}: {width}x{height} pixels exceeds the limit of {max_pixels}; "
+                "downscale the image or raise max_pixels."
+            )
+        if min_size and image.format == "JPEG" and image.mode in ("RGB", "L"):
+            image.draft(image.mode, (min_size, min_size))
+        image.load()
     except ImageError:
         raise
     except UnidentifiedImageError:
         raise ImageError(
             f"{name}: not a recognised image format (empty or not an image)."
         ) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ImageError(f"{name}: refused as a decompression bomb ({exc}).") from None
     except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
         raise ImageError(f"{name}: corrupt or truncated image ({exc}).") from None
