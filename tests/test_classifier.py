@@ -85,7 +85,7 @@ def test_labels_come_from_the_model(classifier):
 def test_missing_and_corrupt_model_files_are_refused(tmp_path, tiny_model):
     with pytest.raises(ModelError, match="does not exist"):
         Classifier(tmp_path / "missing.onnx")
-    with pytest.raises(ModelError, match="unknown model"):
+    with pytest.raises(ModelError, match="no shipped model"):
         Classifier("no-such-shipped-model")
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(tiny_model.read_bytes()[:5000])

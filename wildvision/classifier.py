@@ -35,6 +35,8 @@ class Classifier:
         fast_decode: decode big JPEGs at reduced scale (draft mode), never below the size the
             model resizes to; set False for a full-size decode.
         decode_threads: threads that decode images ahead of inference in ``predict_batch``.
+        precision: for a shipped model, ``auto`` (int8 when shipped, else fp32), ``int8`` or
+            ``fp32``.
 
     Example:
         >>> clf = Classifier()
@@ -50,8 +52,9 @@ class Classifier:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         fast_decode: bool = True,
         decode_threads: int = 2,
+        precision: str = "auto",
     ) -> None:
-        self.model_path: Path = resolve_model_path(model)
+        self.model_path: Path = resolve_model_path(model, precision)
         self.max_pixels = max_pixels
         self.fast_decode = fast_decode
         self.decode_threads = max(1, decode_threads)

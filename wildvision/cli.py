@@ -23,7 +23,7 @@ def _training():
 def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
-    classifier = Classifier(args.model)
+    classifier = Classifier(args.model, precision=args.precision)
     failed = 0
     for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
         failed += not prediction.ok
@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "int8", "fp32"],
+        help="for a shipped model: auto takes int8 when shipped",
+    )
     p.add_argument("--batch-size", type=int, default=32)
     p.set_defaults(func=cmd_predict)
 
