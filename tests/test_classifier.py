@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import SAMPLE_PHOTO, skimage_photo
+from tests.conftest import skimage_photo
 from wildvision import Classifier, ImageError, ModelError, Prediction
-from wildvision.models import DEFAULT_MODEL, list_shipped_models
-
-has_default = DEFAULT_MODEL in list_shipped_models()
-needs_default = pytest.mark.skipif(not has_default, reason="no shipped default model yet")
 
 
 @pytest.fixture(scope="module")
@@ -112,24 +106,6 @@ def test_spec_label_count_must_match_the_output(tmp_path, tiny_model):
     onnx.save(proto, bad)
     with pytest.raises(ModelError, match="outputs 2 classes"):
         Classifier(bad)
-
-
-@needs_default
-def test_default_model_allows_the_coffee_photo():
-    prediction = Classifier().predict(SAMPLE_PHOTO)
-    assert prediction.label == "other" and prediction.decision == "allow"
-
-
-@needs_default
-def test_default_model_loads_without_torch():
-    code = (
-        "import sys, wildvision; c = wildvision.Classifier(); "
-        "assert 'torch' not in sys.modules and 'timm' not in sys.modules; "
-        "assert 'albumentations' not in sys.modules; print(c.labels)"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "ivory" in result.stdout
 
 
 def test_fast_decode_agrees_with_full_decode_on_a_big_jpeg(tiny_model, tmp_path):
