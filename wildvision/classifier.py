@@ -21,6 +21,8 @@ from .preprocess import preprocess
 from .spec import METADATA_KEY, ModelSpec
 
 INPUT_NAME = "pixel_values"
+#: Input of the in-graph variant: decoded uint8 RGB photos [N, H, W, 3] at any size.
+IMAGE_INPUT = "image"
 PROBABILITIES_OUTPUT = "probabilities"
 
 
@@ -83,8 +85,10 @@ class Classifier:
         Raises:
             ImageError: the input cannot be decoded.
         """
-        pixels = preprocess(self._load(image), self.spec)
-        return self._to_prediction(self.predict_proba(pixels[None])[0], describe(image))
+        prepared = self._prepare(image)
+        if isinstance(prepared, ImageError):
+            raise prepared
+        return self._to_prediction(self._infer([prepared])[0], describe(image))
 
     def predict_batch(
         self, images: Iterable[ImageInput], batch_size: int = 32
@@ -110,7 +114,12 @@ class Classifier:
                 yield from self._predict_prepared([(item, f.result()) for item, f in chunk])
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities for an already preprocessed Nx3xHxW float32 batch."""
+        """Calibrated probabilities for an already preprocessed Nx3xHxW float32 batch
+        (standard models; an in-graph model takes decoded photos through ``predict``)."""
+        if self.ingraph:
+            raise ModelError(
+                "predict_proba needs a standard model; this one preprocesses in-graph."
+            )
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: batch})
         return probabilities
@@ -120,10 +129,24 @@ class Classifier:
         return load_image(image, max_pixels=self.max_pixels, min_size=min_size)
 
     def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
+        """The model's input for one image: normalised CHW floats, or for an in-graph model
+        the decoded HxWx3 uint8 pixels."""
         try:
-            return preprocess(self._load(item), self.spec)
+            image = self._load(item)
+            if self.ingraph:
+                return np.asarray(image, dtype=np.uint8)
+            return preprocess(image, self.spec)
         except ImageError as exc:
             return exc
+
+    def _infer(self, arrays: list[np.ndarray]) -> np.ndarray:
+        if not self.ingraph:
+            return self.predict_proba(np.stack(arrays))
+        rows = [
+            self._session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: pixels[None]})[0][0]
+            for pixels in arrays  # photos differ in size: one run each
+        ]
+        return np.stack(rows)
 
     def _predict_prepared(
         self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]
@@ -137,7 +160,7 @@ class Classifier:
                 arrays.append(prepared)
                 positions.append(index)
         if arrays:
-            probabilities = self.predict_proba(np.stack(arrays))
+            probabilities = self._infer(arrays)
             for index, row in zip(positions, probabilities):
                 results[index] = self._to_prediction(row, describe(chunk[index][0]))
         return results  # type: ignore[return-value]
@@ -156,9 +179,10 @@ class Classifier:
     def _check_signature(self) -> None:
         inputs = {i.name: i for i in self._session.get_inputs()}
         outputs = {o.name: o for o in self._session.get_outputs()}
-        if INPUT_NAME not in inputs or PROBABILITIES_OUTPUT not in outputs:
+        self.ingraph = IMAGE_INPUT in inputs
+        if not ({INPUT_NAME, IMAGE_INPUT} & set(inputs)) or PROBABILITIES_OUTPUT not in outputs:
             raise ModelError(
-                f"{self.model_path}: expected input {INPUT_NAME!r} and output "
+                f"{self.model_path}: expected input {INPUT_NAME!r} (or {IMAGE_INPUT!r}) and output "
                 f"{PROBABILITIES_OUTPUT!r}, found {list(inputs)} -> {list(outputs)}; "
                 "export the model with `wildvision export`."
             )

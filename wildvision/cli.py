@@ -67,6 +67,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     updates = {"version": args.version} if args.version else None
     path = export_onnx(args.run, args.output, images=args.images or None, spec_updates=updates)
     print(f"wrote {path} (verified against PyTorch)")
+    if args.ingraph:
+        from .train.export import export_ingraph
+
+        ingraph = export_ingraph(args.run, path.with_suffix(".ingraph.onnx"), images=args.images)
+        print(f"wrote {ingraph} (uint8 HxWx3 input, preprocessing in the graph; verified)")
     if args.int8:
         from pathlib import Path
 
@@ -168,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", default=None, help="model version to record in the metadata")
     p.add_argument("--int8", action="store_true", help="also write an int8 model (.int8.onnx)")
+    p.add_argument(
+        "--ingraph",
+        action="store_true",
+        help="also write a model that takes decoded uint8 photos (.ingraph.onnx)",
+    )
     p.set_defaults(func=cmd_export)
 
     p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")

@@ -26,6 +26,7 @@ from ..imaging import load_image
 from ..preprocess import preprocess_batch
 from ..spec import METADATA_KEY, ModelSpec
 from .data import read_manifest
+from .ingraph import IMAGE_INPUT, InGraphModel
 from .model_factory import create_model
 
 OPSET = 17
@@ -115,8 +116,58 @@ def export_onnx(
     return output
 
 
-def _to_onnx(wrapped: nn.Module, spec: ModelSpec) -> onnx.ModelProto:
-    dummy = torch.zeros(2, 3, spec.input_size, spec.input_size)
+def export_ingraph(
+    run: str | Path,
+    output: str | Path | None = None,
+    *,
+    images: Sequence[str | Path] | None = None,
+    tolerance: float = 0.02,
+) -> Path:
+    """Export the variant whose input is the decoded photo, uint8 ``[N, H, W, 3]`` at any
+    size, with resize, crop and normalisation in the graph (see ``ingraph``).
+
+    Before writing, it must agree with the standard path (Python preprocessing + PyTorch) on
+    real photos at their own sizes and upscaled: same label, max |Δprob| below ``tolerance``.
+    """
+    run = Path(run)
+    run_dir = run if run.is_dir() else run.parent
+    model, spec = load_checkpoint(run)
+    wrapped = InGraphModel(model, spec).eval()
+    proto = _to_onnx(wrapped, spec, ingraph=True)
+    data = proto.SerializeToString()
+    paths = list(images) if images is not None else split_photos(run_dir)
+    if not paths:
+        raise ExportError("no real images to verify the export on; pass images=[...].")
+    standard = _WithProbabilities(model, spec.temperature).eval()
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    worst, same = 0.0, True
+    for path in paths:
+        image = load_image(path)
+        for variant in (image, image.resize((image.width * 3, image.height * 3))):
+            with torch.no_grad():
+                batch = torch.from_numpy(preprocess_batch([variant], spec))
+                expected = standard(batch)[1].numpy()
+            pixels = np.asarray(variant, dtype=np.uint8)[None]
+            (actual,) = session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: pixels})
+            worst = max(worst, float(np.abs(actual - expected).max()))
+            same &= bool(actual.argmax() == expected.argmax())
+    if not same or worst > tolerance:
+        raise ExportError(
+            f"in-graph model disagrees with the standard path (same labels: {same}, max "
+            f"|Δprob| {worst:.3f} > {tolerance}); nothing was written."
+        )
+    output = Path(output) if output else run_dir / "model.ingraph.onnx"
+    atomic_write_bytes(output, data)
+    return output
+
+
+def _to_onnx(wrapped: nn.Module, spec: ModelSpec, ingraph: bool = False) -> onnx.ModelProto:
+    if ingraph:
+        dummy = torch.zeros(1, 300, 400, 3, dtype=torch.uint8)
+        name, axes = IMAGE_INPUT, {0: "batch", 1: "height", 2: "width"}
+    else:
+        dummy = torch.zeros(2, 3, spec.input_size, spec.input_size)
+        name, axes = INPUT_NAME, {0: "batch"}
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -126,10 +177,10 @@ def _to_onnx(wrapped: nn.Module, spec: ModelSpec) -> onnx.ModelProto:
             buffer,
             dynamo=False,
             opset_version=OPSET,
-            input_names=[INPUT_NAME],
+            input_names=[name],
             output_names=["logits", PROBABILITIES_OUTPUT],
             dynamic_axes={
-                INPUT_NAME: {0: "batch"},
+                name: axes,
                 "logits": {0: "batch"},
                 PROBABILITIES_OUTPUT: {0: "batch"},
             },
