@@ -1,0 +1,72 @@
+"""examples/node prints the same labels as Python on the same in-graph model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from PIL import Image
+
+from tests.conftest import REPO, SAMPLE_PHOTO, skimage_photo
+from wildvision import Classifier
+
+NODE_DIR = REPO / "examples" / "node"
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None or not (NODE_DIR / "node_modules" / "onnxruntime-node").is_dir(),
+    reason="needs Node.js and `npm ci --ignore-scripts` in examples/node",
+)
+
+
+@pytest.fixture(scope="module")
+def ingraph_model(tiny_run, photo_folder, tmp_path_factory):
+    from wildvision.train.export import export_ingraph
+
+    photos = sorted(photo_folder.rglob("*.jpg"))[::6]
+    return export_ingraph(
+        tiny_run.run_dir, tmp_path_factory.mktemp("node") / "m.onnx", images=photos
+    )
+
+
+def run_node(model, photos):
+    result = subprocess.run(
+        ["node", "classify.js", str(model), *map(str, photos), "--json"],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_node_matches_python_exactly_on_png(ingraph_model, tmp_path):
+    photos = []
+    for name in ("chelsea.png", "coffee.png", "astronaut.png"):
+        target = tmp_path / name
+        Image.open(skimage_photo(name)).convert("RGB").save(target)  # lossless: same pixels
+        photos.append(target)
+    code, node = run_node(ingraph_model, photos)
+    assert code == 0
+    python = list(Classifier(ingraph_model).predict_batch(photos))
+    for js, py in zip(node, python):
+        assert js["label"] == py.label and js["decision"] == py.decision
+        assert js["scores"] == pytest.approx(py.scores, abs=1e-4)
+
+
+def test_node_matches_python_labels_on_jpeg(ingraph_model, photo_folder):
+    photos = [SAMPLE_PHOTO, *sorted(photo_folder.rglob("*.jpg"))[::3]]
+    code, node = run_node(ingraph_model, photos)
+    python = list(Classifier(ingraph_model, fast_decode=False).predict_batch(photos))
+    assert code == 0
+    assert [js["label"] for js in node] == [py.label for py in python]
+    for js, py in zip(node, python):  # two JPEG decoders differ by a level here and there
+        assert js["scores"] == pytest.approx(py.scores, abs=0.02)
+
+
+def test_node_reports_bad_files_and_goes_on(ingraph_model, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_text("not an image")
+    code, node = run_node(ingraph_model, [bad, SAMPLE_PHOTO])
+    assert code == 1
+    assert node[0]["decision"] == "error" and node[1]["error"] is None
