@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 
 from wildvision import Classifier
+from wildvision.models import list_shipped_models
 from wildvision.train.evaluate import evaluate, headline
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,10 +68,13 @@ def main() -> None:
     args = parser.parse_args()
     write_test_split(args.run_dir)
     results = {}
-    for precision in ("int8", "fp32"):
-        results[precision] = evaluate(
-            Classifier(precision=precision), SPLIT, output_dir=args.run_dir / f"eval-{precision}"
-        )
+    shipped = list_shipped_models()
+    for precision, name in (("int8", "wildvision-lite0.int8"), ("fp32", "wildvision-lite0")):
+        if name in shipped:
+            output_dir = args.run_dir / f"eval-{precision}"
+            results[precision] = evaluate(
+                Classifier(precision=precision), SPLIT, output_dir=output_dir
+            )
     if args.previous and args.previous.is_file():
         previous = json.loads(args.previous.read_text())
         results = {

@@ -90,6 +90,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    _training()
+    from .train.recalibrate import recalibrate
+
+    spec = recalibrate(
+        args.run, block_precision=args.block_precision, review_precision=args.review_precision
+    )
+    print(f"temperature {spec.temperature:.4f}; thresholds {spec.to_dict()['thresholds']}")
+    print(f"next: wildvision export {args.run}")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     _training()
     from .train.evaluate import evaluate
@@ -179,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write a model that takes decoded uint8 photos (.ingraph.onnx)",
     )
     p.set_defaults(func=cmd_export)
+
+    p = verbs.add_parser("calibrate", help="refit temperature and thresholds on validation data")
+    p.add_argument("run", help="training run folder")
+    p.add_argument("--block-precision", type=float, default=None)
+    p.add_argument("--review-precision", type=float, default=None)
+    p.set_defaults(func=cmd_calibrate)
 
     p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")
     p.add_argument(

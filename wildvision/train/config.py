@@ -67,7 +67,7 @@ class TrainConfig:
     review_threshold: float = 0.5
     calibrate: bool = True  # fit temperature and thresholds on the validation split
     block_precision: float = 0.97
-    review_precision: float = 0.5
+    review_precision: float = 0.85
     pool_labels: list[str] = field(default_factory=lambda: ["other"])
     version: str = "0.1.0"
     output_dir: str = "runs"

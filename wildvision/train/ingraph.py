@@ -4,8 +4,9 @@ The in-graph model takes ``image``: uint8 ``[N, H, W, 3]`` RGB at any H and W (N
 size; usually N = 1) and does what ``wildvision.preprocess`` does: resize the shorter side to
 ``floor(size / crop_pct)``, centre-crop ``size``, normalise. The resize is Pillow's separable
 filter written as two matrix products — for each output row and column, the filter weights
-over every input pixel, normalised — so it matches Pillow's antialiased bicubic/bilinear
-downscaling (ONNX ``Resize`` does not). Only the rows and columns of the crop are computed.
+over every input pixel, normalised — applied in Pillow's order (horizontal, round to 8 bits,
+vertical), so it matches Pillow's antialiased bicubic/bilinear resampling to within a level
+(ONNX ``Resize`` does not antialias the same way). Only the crop's rows and columns are computed.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class InGraphPreprocess(nn.Module):
         wy = _weights(height, out_h, top, self.size, self.kind)  # [S, H]
         wx = _weights(width, out_w, left, self.size, self.kind)  # [S, W]
         pixels = image.to(torch.float32).permute(0, 3, 1, 2)  # [N, 3, H, W]
-        resized = torch.matmul(torch.matmul(wy, pixels), wx.transpose(0, 1))  # [N, 3, S, S]
-        resized = torch.clamp(torch.round(resized), 0, 255)
+        # Pillow's order and rounding: a horizontal pass to 8-bit, then a vertical pass.
+        across = torch.clamp(torch.round(torch.matmul(pixels, wx.transpose(0, 1))), 0, 255)
+        resized = torch.clamp(torch.round(torch.matmul(wy, across)), 0, 255)  # [N, 3, S, S]
         return (resized - self.mean) * self.inv_std
 
 
