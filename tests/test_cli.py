@@ -81,3 +81,19 @@ def test_train_cli_runs_a_config(photo_folder, tmp_path, capsys):
     )
     assert (tmp_path / "runs" / "cli" / "best.pt").is_file()
     assert "wildvision export" in capsys.readouterr().out
+
+
+def test_export_writes_the_same_spec_into_both_variants(tiny_run, tmp_path, capsys):
+    from wildvision import Classifier
+
+    target = tmp_path / "m.onnx"
+    assert (
+        main(
+            ["export", str(tiny_run.run_dir), "-o", str(target), "--version", "9.9.9", "--ingraph"]
+        )
+        == 0
+    )
+    standard, ingraph = Classifier(target), Classifier(tmp_path / "m.ingraph.onnx")
+    assert standard.spec.version == ingraph.spec.version == "9.9.9"
+    assert standard.spec == ingraph.spec and ingraph.ingraph and not standard.ingraph
+    assert "verified" in capsys.readouterr().out

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._version import __version__
 from .errors import WildvisionError
@@ -70,11 +71,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.ingraph:
         from .train.export import export_ingraph
 
-        ingraph = export_ingraph(args.run, path.with_suffix(".ingraph.onnx"), images=args.images)
+        ingraph = export_ingraph(
+            args.run, path.with_suffix(".ingraph.onnx"), images=args.images, spec_updates=updates
+        )
         print(f"wrote {ingraph} (uint8 HxWx3 input, preprocessing in the graph; verified)")
     if args.int8:
-        from pathlib import Path
-
         from .train.export import split_photos
         from .train.quantize import quantize_int8
 

@@ -97,21 +97,11 @@ def export_onnx(
         tolerance: largest allowed |Δprob| between onnxruntime and PyTorch.
         spec_updates: spec fields to change on the way out (e.g. version, thresholds).
     """
-    run = Path(run)
-    run_dir = run if run.is_dir() else run.parent
-    model, spec = load_checkpoint(run)
-    if spec_updates:
-        spec = spec.with_updates(**spec_updates)
-    output = Path(output) if output else run_dir / "model.onnx"
+    run_dir, model, spec, verify_paths = _load_for_export(run, images, spec_updates)
     wrapped = _WithProbabilities(model, spec.temperature).eval()
-    proto = _to_onnx(wrapped, spec)
-    verify_paths = list(images) if images is not None else split_photos(run_dir)
-    if not verify_paths:
-        raise ExportError(
-            "no real images to verify the export on; pass images=[...] (CLI: --images)."
-        )
-    data = proto.SerializeToString()
+    data = _to_onnx(wrapped, spec).SerializeToString()
     _verify(wrapped, data, spec, verify_paths, tolerance)
+    output = Path(output) if output else run_dir / "model.onnx"
     atomic_write_bytes(output, data)
     return output
 
@@ -122,22 +112,18 @@ def export_ingraph(
     *,
     images: Sequence[str | Path] | None = None,
     tolerance: float = 0.02,
+    spec_updates: dict | None = None,
 ) -> Path:
     """Export the variant whose input is the decoded photo, uint8 ``[N, H, W, 3]`` at any
     size, with resize, crop and normalisation in the graph (see ``ingraph``).
 
     Before writing, it must agree with the standard path (Python preprocessing + PyTorch) on
     real photos at their own sizes and upscaled: same label, max |Δprob| below ``tolerance``.
+    ``spec_updates`` as for ``export_onnx``, so both files carry the same spec.
     """
-    run = Path(run)
-    run_dir = run if run.is_dir() else run.parent
-    model, spec = load_checkpoint(run)
+    run_dir, model, spec, paths = _load_for_export(run, images, spec_updates)
     wrapped = InGraphModel(model, spec).eval()
-    proto = _to_onnx(wrapped, spec, ingraph=True)
-    data = proto.SerializeToString()
-    paths = list(images) if images is not None else split_photos(run_dir)
-    if not paths:
-        raise ExportError("no real images to verify the export on; pass images=[...].")
+    data = _to_onnx(wrapped, spec, ingraph=True).SerializeToString()
     standard = _WithProbabilities(model, spec.temperature).eval()
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     worst, same = 0.0, True
@@ -159,6 +145,23 @@ def export_ingraph(
     output = Path(output) if output else run_dir / "model.ingraph.onnx"
     atomic_write_bytes(output, data)
     return output
+
+
+def _load_for_export(
+    run: str | Path, images: Sequence[str | Path] | None, spec_updates: dict | None
+) -> tuple[Path, nn.Module, ModelSpec, list]:
+    """The run folder, model, (updated) spec and the real photos to verify an export on."""
+    run = Path(run)
+    run_dir = run if run.is_dir() else run.parent
+    model, spec = load_checkpoint(run)
+    if spec_updates:
+        spec = spec.with_updates(**spec_updates)
+    paths = list(images) if images is not None else split_photos(run_dir)
+    if not paths:
+        raise ExportError(
+            "no real images to verify the export on; pass images=[...] (CLI: --images)."
+        )
+    return run_dir, model, spec, paths
 
 
 def _to_onnx(wrapped: nn.Module, spec: ModelSpec, ingraph: bool = False) -> onnx.ModelProto:
