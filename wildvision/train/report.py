@@ -10,15 +10,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # the object API: no pyplot state, no backend switch
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from .._atomic import atomic_write_text  # noqa: E402
-from ..imaging import load_image  # noqa: E402
+from .._atomic import atomic_write_text
+from ..imaging import load_image
 
 
 def reliability(probabilities: np.ndarray, targets: np.ndarray, bins: int = 10) -> dict[str, Any]:
@@ -47,7 +44,6 @@ def reliability(probabilities: np.ndarray, targets: np.ndarray, bins: int = 10) 
 def _png(figure) -> str:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -64,7 +60,8 @@ def _thumbnail(source: Any, size: int = 112) -> str:
 
 
 def pr_curve_plot(results: dict[str, dict[str, Any]], labels: Sequence[str]) -> str:
-    figure, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
+    figure = Figure(figsize=(5 * len(results), 4))
+    axes = figure.subplots(1, len(results), squeeze=False)
     for axis, (name, result) in zip(axes[0], results.items()):
         targets, probs = result["targets"], result["probabilities"]
         for i, label in enumerate(labels):
@@ -86,7 +83,8 @@ def pr_curve_plot(results: dict[str, dict[str, Any]], labels: Sequence[str]) -> 
 
 
 def confusion_plot(results: dict[str, dict[str, Any]], labels: Sequence[str]) -> str:
-    figure, axes = plt.subplots(1, len(results), figsize=(4.5 * len(results), 4), squeeze=False)
+    figure = Figure(figsize=(4.5 * len(results), 4))
+    axes = figure.subplots(1, len(results), squeeze=False)
     for axis, (name, result) in zip(axes[0], results.items()):
         matrix = np.array(result["metrics"]["confusion_matrix"])
         axis.imshow(matrix, cmap="Blues")
@@ -107,7 +105,8 @@ def confusion_plot(results: dict[str, dict[str, Any]], labels: Sequence[str]) ->
 
 
 def reliability_plot(results: dict[str, dict[str, Any]]) -> str:
-    figure, axis = plt.subplots(figsize=(4.5, 4))
+    figure = Figure(figsize=(4.5, 4))
+    axis = figure.subplots()
     axis.plot([0, 1], [0, 1], "k--", linewidth=1)
     for name, result in results.items():
         rows = result["metrics"]["reliability"]["bins"]
