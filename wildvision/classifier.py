@@ -39,6 +39,8 @@ class Classifier:
         decode_threads: threads that decode images ahead of inference in ``predict_batch``.
         precision: for a shipped model, ``auto`` (int8 when shipped, else fp32), ``int8`` or
             ``fp32``.
+        tta_flip: average the probabilities of each photo and its mirror image (test-time
+            augmentation; twice the inference cost).
 
     Example:
         >>> clf = Classifier()
@@ -55,11 +57,13 @@ class Classifier:
         fast_decode: bool = True,
         decode_threads: int = 2,
         precision: str = "auto",
+        tta_flip: bool = False,
     ) -> None:
         self.model_path: Path = resolve_model_path(model, precision)
         self.max_pixels = max_pixels
         self.fast_decode = fast_decode
         self.decode_threads = max(1, decode_threads)
+        self.tta_flip = tta_flip
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
@@ -122,6 +126,10 @@ class Classifier:
             )
         batch = np.ascontiguousarray(batch, dtype=np.float32)
         (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: batch})
+        if self.tta_flip:
+            mirrored = np.ascontiguousarray(batch[..., ::-1])
+            (flipped,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: mirrored})
+            probabilities = (probabilities + flipped) / 2
         return probabilities
 
     def _load(self, image: ImageInput) -> Image.Image:
@@ -142,8 +150,17 @@ class Classifier:
     def _infer(self, arrays: list[np.ndarray]) -> np.ndarray:
         if not self.ingraph:
             return self.predict_proba(np.stack(arrays))
+        views = [lambda p: p[None]]
+        if self.tta_flip:
+            views.append(lambda p: np.ascontiguousarray(p[None, :, ::-1]))
         rows = [
-            self._session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: pixels[None]})[0][0]
+            np.mean(
+                [
+                    self._session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: view(pixels)})[0][0]
+                    for view in views
+                ],
+                axis=0,
+            )
             for pixels in arrays  # photos differ in size: one run each
         ]
         return np.stack(rows)

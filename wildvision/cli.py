@@ -24,7 +24,7 @@ def _training():
 def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
-    classifier = Classifier(args.model, precision=args.precision)
+    classifier = Classifier(args.model, precision=args.precision, tta_flip=args.tta_flip)
     failed = 0
     for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
         failed += not prediction.ok
@@ -109,7 +109,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     split = None if args.split == "all" else args.split
     summary = evaluate(
-        args.model, args.data, split=split, shift=not args.no_shift, output_dir=args.output_dir
+        args.model,
+        args.data,
+        split=split,
+        shift=not args.no_shift,
+        output_dir=args.output_dir,
+        tta_flip=args.tta_flip,
     )
     for condition, report in summary.items():
         flag = report["other_false_flag_rate"]
@@ -158,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="for a shipped model: auto takes int8 when shipped",
     )
     p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--tta-flip", action="store_true", help="average each photo with its mirror image"
+    )
     p.set_defaults(func=cmd_predict)
 
     p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
@@ -208,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-shift", action="store_true", help="skip the shift test")
     p.add_argument(
         "-o", "--output-dir", default=None, help="write metrics.json and report.html here"
+    )
+    p.add_argument(
+        "--tta-flip", action="store_true", help="average each photo with its mirror image"
     )
     p.set_defaults(func=cmd_evaluate)
 

@@ -57,6 +57,13 @@ class TrainConfig:
     batch_size: int = 32
     lr: float = 5e-4
     head_lr: float = 3e-3
+    head_lr_scale: float = 3.0  # the head's rate as a multiple of lr in the full fine-tune
+    layer_decay: float | None = None  # layer-wise lr decay, e.g. 0.75 (None = off)
+    # EMA of the weights, e.g. 0.998 (None = off): validated, kept as best.pt and exported
+    ema_decay: float | None = None
+    mixup_alpha: float = 0.0  # mixup Beta(alpha, alpha); 0 = off
+    cutmix_alpha: float = 0.0  # cutmix Beta(alpha, alpha); 0 = off
+    mixup_prob: float = 1.0  # share of batches mixed when mixup or cutmix is on
     weight_decay: float = 0.02
     warmup_fraction: float = 0.1
     label_smoothing: float = 0.1
@@ -74,6 +81,7 @@ class TrainConfig:
     name: str | None = None
     device: str = "auto"
     max_steps_per_epoch: int | None = None
+    train_limit_per_class: int | None = None  # subsample the train split only (val/test kept)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,6 +97,17 @@ class TrainConfig:
             raise ConfigError("need epochs >= 1 and 0 <= head_epochs <= epochs")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be positive, got {self.batch_size}")
+        if self.layer_decay is not None and not 0 < self.layer_decay <= 1:
+            raise ConfigError(f"layer_decay must be in (0, 1], got {self.layer_decay}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ConfigError(f"ema_decay must be in (0, 1), got {self.ema_decay}")
+        if min(self.mixup_alpha, self.cutmix_alpha) < 0 or not 0 <= self.mixup_prob <= 1:
+            raise ConfigError("mixup_alpha and cutmix_alpha must be >= 0, mixup_prob in [0, 1]")
+        if (self.mixup_alpha or self.cutmix_alpha) and self.batch_size % 2:
+            raise ConfigError(
+                f"mixup/cutmix pair photos within a batch: batch_size must be even, "
+                f"got {self.batch_size}"
+            )
         return self
 
 

@@ -32,6 +32,7 @@ def evaluate(
     shift: bool = True,
     batch_size: int = 32,
     output_dir: str | os.PathLike | None = None,
+    tta_flip: bool = False,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``data`` (a manifest such as a run's ``splits.csv``, or a folder).
 
@@ -40,13 +41,15 @@ def evaluate(
             uses every row.
         shift: also score the shift test (each photo re-rendered as a listing).
         output_dir: write ``metrics.json`` and ``report.html`` there.
+        tta_flip: average each photo's probabilities with its mirror image's (when ``model``
+            is not already a ``Classifier``).
 
     Returns ``{"clean": metrics, "shift": metrics}``; each holds accuracy, macro-F1,
     per-class precision/recall/F1/AUROC/recall at precision 0.9, the confusion matrix, the
     reliability bins and ECE, decision counts and the false-flag rate on ``other`` (share of
     ordinary photos sent to block or review).
     """
-    classifier = model if isinstance(model, Classifier) else Classifier(model)
+    classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
     samples = load_samples(data, group_column=group_column)
     if split and any(s.split for s in samples):
         samples = [s for s in samples if s.split == split]
@@ -70,6 +73,7 @@ def evaluate(
             model_version=classifier.spec.version,
             data=str(data),
             split=split,
+            tta_flip=classifier.tta_flip,
         )
     if output_dir:
         folder = Path(output_dir)

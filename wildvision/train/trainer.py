@@ -7,7 +7,6 @@ import csv
 import functools
 import io
 import json
-import math
 import random
 import time
 from dataclasses import dataclass
@@ -17,6 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 import yaml
+from timm.data import Mixup
+from timm.loss import SoftTargetCrossEntropy
+from timm.utils import ModelEmaV3
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -29,6 +31,7 @@ from .data import Sample, class_counts, load_samples, split_samples, subsample_p
 from .dataset import ImageDataset, balanced_sampler
 from .metrics import classification_report
 from .model_factory import build_spec, create_model
+from .optim import build_optimizer
 from .transforms import EvalTransform, TrainTransform
 
 METRIC_FIELDS = [
@@ -82,6 +85,8 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
     loaders = build_loaders(config, spec, labels, splits)
     model.to(device)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    mixer, train_loss_fn = build_mixing(config, len(labels))
+    ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
     best = (-1.0, 0)
     rows: list[dict[str, Any]] = []
     phases = [("head", config.head_epochs), ("full", config.epochs - config.head_epochs)]
@@ -89,21 +94,25 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
     for phase, epochs in phases:
         if epochs == 0:
             continue
-        optimizer, scheduler = build_optimizer(model, config, phase, epochs, loaders["train"])
+        steps = steps_per_epoch(loaders["train"], config) * epochs
+        optimizer, scheduler = build_optimizer(model, config, phase, steps)
         for _ in range(epochs):
             epoch += 1
             started = time.perf_counter()
             train_loss = train_one_epoch(
                 model,
                 loaders["train"],
-                loss_fn,
+                train_loss_fn or loss_fn,
                 optimizer,
                 scheduler,
                 device,
                 desc=f"epoch {epoch}/{config.epochs} ({phase})",
                 max_steps=config.max_steps_per_epoch,
+                mixer=mixer,
+                ema=ema,
             )
-            targets, logits, val_loss = predict_loader(model, loaders["val"], device, loss_fn)
+            evaluated = ema.module if ema is not None else model
+            targets, logits, val_loss = predict_loader(evaluated, loaders["val"], device, loss_fn)
             report = classification_report(targets, softmax(logits), labels)
             row = {
                 "epoch": epoch,
@@ -118,7 +127,7 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
             rows.append(row)
             write_metrics(run_dir / "metrics.csv", rows)
             checkpoint = {
-                "model": model.state_dict(),
+                "model": evaluated.state_dict(),
                 "spec": spec.to_dict(),
                 "config": config.to_dict(),
                 "epoch": epoch,
@@ -160,12 +169,17 @@ def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
         if source.limit_per_class:
             found = subsample_per_class(found, source.limit_per_class, config.seed)
         samples.extend(found)
-    return split_samples(
+    splits = split_samples(
         samples,
         val_fraction=config.val_fraction,
         test_fraction=config.test_fraction,
         seed=config.seed,
     )
+    if config.train_limit_per_class:
+        splits["train"] = subsample_per_class(
+            splits["train"], config.train_limit_per_class, config.seed
+        )
+    return splits
 
 
 def resolve_device(name: str) -> torch.device:
@@ -232,41 +246,30 @@ def build_loaders(
     return loaders
 
 
-def build_optimizer(
-    model: nn.Module, config: TrainConfig, phase: str, epochs: int, loader: DataLoader
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """AdamW over the head only (``head`` phase) or the whole model, with linear warm-up and
-    cosine decay over the phase's steps."""
-    head = model.get_classifier()
-    head_ids = {id(p) for p in head.parameters()}
-    backbone = [p for p in model.parameters() if id(p) not in head_ids]
-    for p in backbone:
-        p.requires_grad_(phase == "full")
-    groups = [
-        {
-            "params": list(head.parameters()),
-            "lr": config.head_lr if phase == "head" else config.lr * 3,
-        }
-    ]
-    if phase == "full":
-        groups.append({"params": backbone, "lr": config.lr})
-    optimizer = torch.optim.AdamW(groups, weight_decay=config.weight_decay)
-    steps_per_epoch = len(loader)
+def steps_per_epoch(loader: DataLoader, config: TrainConfig) -> int:
     if config.max_steps_per_epoch:
-        steps_per_epoch = min(steps_per_epoch, config.max_steps_per_epoch)
-    total = max(1, steps_per_epoch * epochs)
-    warmup = max(1, int(config.warmup_fraction * total))
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return min(len(loader), config.max_steps_per_epoch)
+    return len(loader)
 
 
-def train_one_epoch(model, loader, loss_fn, optimizer, scheduler, device, desc, max_steps=None):
+def build_mixing(config: TrainConfig, num_classes: int) -> tuple[Mixup | None, nn.Module | None]:
+    """timm's Mixup (mixup and/or cutmix, label smoothing folded into the soft targets) and
+    its soft-target loss, or ``(None, None)`` when both alphas are 0."""
+    if not (config.mixup_alpha or config.cutmix_alpha):
+        return None, None
+    mixer = Mixup(
+        mixup_alpha=config.mixup_alpha,
+        cutmix_alpha=config.cutmix_alpha,
+        prob=config.mixup_prob,
+        label_smoothing=config.label_smoothing,
+        num_classes=num_classes,
+    )
+    return mixer, SoftTargetCrossEntropy()
+
+
+def train_one_epoch(
+    model, loader, loss_fn, optimizer, scheduler, device, desc, max_steps=None, mixer=None, ema=None
+):
     model.train()
     total, count = 0.0, 0
     bar = tqdm(loader, desc=desc, total=min(len(loader), max_steps or len(loader)), leave=False)
@@ -274,11 +277,18 @@ def train_one_epoch(model, loader, loss_fn, optimizer, scheduler, device, desc, 
         if max_steps and step >= max_steps:
             break
         images, targets = images.to(device), targets.to(device)
+        if mixer is not None and len(targets) % 2 == 0:
+            images, targets = mixer(images, targets)
+        elif mixer is not None:  # an odd last batch: soft targets without mixing
+            targets = nn.functional.one_hot(targets, mixer.num_classes).float()
         loss = loss_fn(model(images), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if ema is not None:
+            ema.updates = getattr(ema, "updates", 0) + 1  # warm-up counts steps of the whole run
+            ema.update(model, step=ema.updates)
         total += loss.item() * len(targets)
         count += len(targets)
         bar.set_postfix(loss=f"{total / count:.4f}")

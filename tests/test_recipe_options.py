@@ -1,0 +1,97 @@
+"""Recipe options of the trainer: layer-wise LR decay, EMA, mixup/cutmix, train subsampling."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("timm")
+
+from wildvision.errors import ConfigError  # noqa: E402
+from wildvision.train.config import load_config  # noqa: E402
+from wildvision.train.model_factory import create_model  # noqa: E402
+from wildvision.train.optim import build_optimizer  # noqa: E402
+from wildvision.train.trainer import build_mixing, gather_splits, train  # noqa: E402
+
+
+def _lr_of(optimizer, parameter) -> float:
+    return next(g["lr"] for g in optimizer.param_groups if any(p is parameter for p in g["params"]))
+
+
+def test_layer_decay_gives_the_stem_the_smallest_rate_and_the_head_its_own():
+    model = create_model("tf_efficientnet_lite0", 3, "none")
+    config = load_config(None, data=["p"], layer_decay=0.8, lr=1e-3, head_lr_scale=2.0)
+    optimizer, _ = build_optimizer(model, config, "full", total_steps=10)
+    stem = _lr_of(optimizer, model.conv_stem.weight)
+    late = _lr_of(optimizer, model.blocks[-1][0].conv_pw.weight)
+    head = _lr_of(optimizer, model.classifier.weight)
+    assert stem < late < 1e-3
+    assert head == pytest.approx(2e-3)
+    covered = sum(len(g["params"]) for g in optimizer.param_groups)
+    assert covered == len(list(model.parameters()))
+
+
+def test_without_layer_decay_the_backbone_shares_one_rate():
+    model = create_model("tf_efficientnet_lite0", 3, "none")
+    config = load_config(None, data=["p"], lr=1e-3)
+    optimizer, _ = build_optimizer(model, config, "full", total_steps=10)
+    assert _lr_of(optimizer, model.conv_stem.weight) == _lr_of(optimizer, model.conv_head.weight)
+    assert _lr_of(optimizer, model.classifier.weight) == pytest.approx(3e-3)
+    head_optimizer, _ = build_optimizer(model, config, "head", total_steps=10)
+    assert not model.conv_stem.weight.requires_grad
+    assert len(head_optimizer.param_groups) == 1
+
+
+def test_mixing_turns_labels_into_soft_targets():
+    config = load_config(None, data=["p"], mixup_alpha=0.2, cutmix_alpha=1.0, label_smoothing=0.1)
+    mixer, loss_fn = build_mixing(config, num_classes=4)
+    images = torch.rand(4, 3, 32, 32)
+    mixed, targets = mixer(images, torch.tensor([0, 1, 2, 3]))
+    assert mixed.shape == images.shape and targets.shape == (4, 4)
+    assert torch.allclose(targets.sum(1), torch.ones(4))
+    assert loss_fn(torch.zeros(4, 4), targets).item() == pytest.approx(torch.log(torch.tensor(4.0)))
+    assert build_mixing(load_config(None, data=["p"]), 4) == (None, None)
+
+
+def test_bad_recipe_values_are_refused():
+    with pytest.raises(ConfigError, match="layer_decay"):
+        load_config(None, data=["p"], layer_decay=1.5)
+    with pytest.raises(ConfigError, match="ema_decay"):
+        load_config(None, data=["p"], ema_decay=1.0)
+    with pytest.raises(ConfigError, match="batch_size must be even"):
+        load_config(None, data=["p"], mixup_alpha=0.2, batch_size=7)
+
+
+def test_train_limit_subsamples_train_only(photo_folder):
+    full = gather_splits(load_config(None, data=[str(photo_folder)], val_fraction=0.25))
+    limited = gather_splits(
+        load_config(None, data=[str(photo_folder)], val_fraction=0.25, train_limit_per_class=3)
+    )
+    assert len(limited["train"]) == 6 < len(full["train"])
+    assert [s.path for s in limited["val"]] == [s.path for s in full["val"]]
+    assert [s.path for s in limited["test"]] == [s.path for s in full["test"]]
+
+
+def test_ema_and_mixup_run_end_to_end_and_keep_the_ema_weights(photo_folder, tmp_path):
+    result = train(
+        None,
+        data=[str(photo_folder)],
+        epochs=2,
+        head_epochs=1,
+        batch_size=8,
+        num_workers=0,
+        output_dir=str(tmp_path),
+        name="ema",
+        val_fraction=0.25,
+        test_fraction=0.25,
+        ema_decay=0.99,
+        mixup_alpha=0.2,
+        cutmix_alpha=1.0,
+        layer_decay=0.8,
+        calibrate=False,
+    )
+    best = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
+    last = torch.load(result.run_dir / "last.pt", map_location="cpu", weights_only=True)
+    assert best["config"]["ema_decay"] == 0.99
+    assert set(last["model"]) == set(create_model("tf_efficientnet_lite0", 2, "none").state_dict())
+    assert result.test_metrics["count"] == 6
