@@ -115,3 +115,17 @@ def test_fast_decode_agrees_with_full_decode_on_a_big_jpeg(tiny_model, tmp_path)
     full = Classifier(tiny_model, fast_decode=False).predict(big)
     assert fast.label == full.label
     assert max(abs(fast.scores[k] - full.scores[k]) for k in fast.scores) < 0.02
+
+
+def test_tta_flip_averages_the_photo_and_its_mirror(tiny_model):
+    photo = Image.open(skimage_photo("astronaut.png")).convert("RGB")
+    mirror = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    plain = Classifier(tiny_model)
+    expected = {
+        k: (plain.predict(photo).scores[k] + plain.predict(mirror).scores[k]) / 2
+        for k in plain.labels
+    }
+    averaged = Classifier(tiny_model, tta_flip=True)
+    for prediction in (averaged.predict(photo), next(averaged.predict_batch([mirror]))):
+        assert prediction.scores == pytest.approx(expected, abs=1e-5)
+    assert plain.predict(photo).scores != pytest.approx(expected, abs=1e-5)

@@ -63,3 +63,13 @@ def test_ingraph_model_takes_decoded_uint8_photos_directly(ingraph_model):
     pixels = np.asarray(Image.open(skimage_photo("coffee.png")).convert("RGB"))[None]
     logits, probabilities = session.run(None, {"image": pixels})
     assert probabilities.shape == (1, 2) and abs(float(probabilities.sum()) - 1) < 1e-5
+
+
+def test_ingraph_tta_flip_averages_the_photo_and_its_mirror(ingraph_model, photo_folder):
+    photo = Image.open(sorted(photo_folder.rglob("*.jpg"))[0]).convert("RGB")
+    mirror = photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    plain = Classifier(ingraph_model)
+    a, b = plain.predict(photo).scores, plain.predict(mirror).scores
+    expected = {k: (a[k] + b[k]) / 2 for k in a}
+    flipped = Classifier(ingraph_model, tta_flip=True).predict(photo)
+    assert flipped.scores == pytest.approx(expected, abs=1e-5)
