@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 ALGORITHM = "phash+dhash"
 HASH_BITS = 128
 #: Default largest Hamming distance (of 128 bits) that counts as a match; see HASH_RESULTS.md.
-DEFAULT_MAX_DISTANCE = 20
+DEFAULT_MAX_DISTANCE = 16
 #: Images are decoded (JPEG draft mode) to at least this size before hashing: the hashes look
 #: at 9x8 and 32x32 thumbnails, so full-size decoding would only cost time.
 DECODE_SIZE = 256
