@@ -66,13 +66,12 @@ class HashList:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the list as JSON (atomically) and return its path."""
-        data = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "algorithm": self.algorithm,
-            "entries": [{"hash": e.hash, "label": e.label} for e in self.entries],
-        }
-        atomic_write_text(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        head = {"format": FORMAT, "format_version": FORMAT_VERSION, "algorithm": self.algorithm}
+        entries = ",\n".join(  # one entry a line: compact, and diffs stay readable
+            json.dumps({"hash": e.hash, "label": e.label}, ensure_ascii=False) for e in self.entries
+        )
+        text = json.dumps(head)[:-1] + ', "entries": [\n' + entries + "\n]}\n"
+        atomic_write_text(path, text)
         return Path(path)
 
     @classmethod
