@@ -119,6 +119,8 @@ def test_missing_imagehash_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "imagehash", None)
     with pytest.raises(MissingExtraError, match=r"wildvision\[hashes\]"):
         image_hash(skimage_photo("coffee.png"))
+    with pytest.raises(ImportError, match="pip install"):  # before a scan starts
+        HashMatcher(HashList(()))
 
 
 def test_cli_builds_a_list(known_folder, tmp_path, capsys):

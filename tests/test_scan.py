@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, skimage_photo
-from wildvision import Classifier, ScanError, scan
+from wildvision import Classifier, HashListError, ModelError, ScanError, scan
 from wildvision.cli import main
 
 
@@ -154,8 +154,13 @@ def test_hash_list_matches_are_reported_with_their_distance(classifier, source, 
 def test_bad_source_and_output_fail_before_any_work(classifier, source, tmp_path):
     with pytest.raises(ScanError, match="no such folder or file"):
         scan(tmp_path / "nope", tmp_path / "out.jsonl", classifier, progress=False)
+    no_model = tmp_path / "none.onnx"  # checked last: each error below comes first
     with pytest.raises(ScanError, match="name the output .jsonl or .csv"):
-        scan(source, tmp_path / "out.parquet", classifier, progress=False)
+        scan(source, tmp_path / "out.parquet", no_model, progress=False)
+    with pytest.raises(HashListError, match="no such hash list"):
+        scan(source, tmp_path / "out.jsonl", no_model, hashes=tmp_path / "x.json")
+    with pytest.raises(ModelError, match="does not exist"):
+        scan(source, tmp_path / "out.jsonl", no_model)
     assert not (tmp_path / "out.jsonl").exists()
 
 

@@ -157,6 +157,7 @@ class HashMatcher:
     def __init__(self, hash_list: HashList, max_distance: int = DEFAULT_MAX_DISTANCE) -> None:
         if not 0 <= max_distance <= HASH_BITS:
             raise ValueError(f"max_distance must be in 0..{HASH_BITS}, got {max_distance}")
+        _imagehash()  # fail now, not on the first image of a long scan
         self.hash_list = hash_list
         self.max_distance = max_distance
         packed = b"".join(bytes.fromhex(e.hash) for e in hash_list.entries)

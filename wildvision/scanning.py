@@ -100,15 +100,15 @@ def scan(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    iter_source(source)  # a bad source fails before the model loads
+    iter_source(source)  # a bad source, output or hash list fails before the model loads
     if hashes is not None and not isinstance(hashes, HashList):
         hashes = HashList.load(hashes)
     matcher = HashMatcher(hashes, max_distance) if hashes is not None else None
-    columns = COLUMNS + (HASH_COLUMNS if matcher else ())
+    results = ResultsFile(output, COLUMNS + (HASH_COLUMNS if matcher else ()))
     classifier = model if isinstance(model, Classifier) else Classifier(model)
     summary = ScanSummary(str(output), hash_matches=0 if matcher else None)
     start = time.perf_counter()
-    with ResultsFile(output, columns) as results:
+    with results:
         bar = _progress_bar(source, results.done) if progress else None
         try:
             _run(source, classifier, matcher, results, summary, batch_size, bar)
