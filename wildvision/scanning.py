@@ -96,7 +96,8 @@ def scan(
         progress: show a progress bar (needs tqdm) after counting what is left to do.
 
     Raises:
-        ScanError: bad source or output; HashListError: bad hash list.
+        ScanError: bad source or output, or output columns from a scan with other options.
+        HashListError: bad hash list. ModelError: the model cannot be loaded.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
