@@ -7,11 +7,17 @@ training floor lives in ``wildvision.train`` and needs the ``[train]`` extra.
 from ._version import __version__ as __version__
 from .classifier import Classifier as Classifier
 from .errors import ConfigError as ConfigError
+from .errors import HashListError as HashListError
 from .errors import ImageError as ImageError
+from .errors import MissingExtraError as MissingExtraError
 from .errors import ModelError as ModelError
+from .errors import ScanError as ScanError
 from .errors import WildvisionError as WildvisionError
+from .hashes import HashList as HashList
 from .imaging import load_image as load_image
 from .prediction import Prediction as Prediction
+from .scanning import ScanSummary as ScanSummary
+from .scanning import scan as scan
 from .spec import ModelSpec as ModelSpec
 from .spec import Thresholds as Thresholds
 from .taxonomy import CLASSES as CLASSES
@@ -20,12 +26,18 @@ __all__ = [
     "CLASSES",
     "Classifier",
     "ConfigError",
+    "HashList",
+    "HashListError",
     "ImageError",
+    "MissingExtraError",
     "ModelError",
     "ModelSpec",
     "Prediction",
+    "ScanError",
+    "ScanSummary",
     "Thresholds",
     "WildvisionError",
     "__version__",
     "load_image",
+    "scan",
 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ._version import __version__
 from .errors import WildvisionError
+from .hashes import DEFAULT_MAX_DISTANCE
 
 
 def _training():
@@ -37,6 +38,46 @@ def cmd_predict(args: argparse.Namespace) -> int:
         else:
             print(f"{prediction.source}\terror\t{prediction.error}")
     return 1 if failed else 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+    from .scanning import scan
+
+    classifier = Classifier(args.model, precision=args.precision, tta_flip=args.tta_flip)
+    try:
+        summary = scan(
+            args.source,
+            args.output,
+            classifier,
+            batch_size=args.batch_size,
+            hashes=args.hashes,
+            max_distance=args.max_distance,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the rows written so far are kept in {args.output}; "
+            "re-run the same command to resume.",
+            file=sys.stderr,
+        )
+        return 130
+    print(summary.report())
+    return 0
+
+
+def cmd_hashes_build(args: argparse.Namespace) -> int:
+    from .hashes import build_hash_list
+
+    hash_list, errors = build_hash_list(args.folder, label=args.label)
+    for error in errors:
+        print(f"skipped: {error}", file=sys.stderr)
+    path = hash_list.save(args.output)
+    print(
+        f"wrote {path}: {len(hash_list)} hashes, labels {hash_list.labels}; "
+        f"{len(errors)} unreadable images skipped"
+    )
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -167,6 +208,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
     )
     p.set_defaults(func=cmd_predict)
+
+    p = verbs.add_parser("scan", help="classify a folder, path list or listings table to a file")
+    p.add_argument("source", help="folder, .txt of paths, or .csv/.jsonl with listing_id,path")
+    p.add_argument("-o", "--output", required=True, help="results .jsonl or .csv (resumes)")
+    p.add_argument(
+        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
+    )
+    p.add_argument("--precision", default="auto", choices=["auto", "int8", "fp32"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--tta-flip", action="store_true", help="average each photo with its mirror image"
+    )
+    p.add_argument("--hashes", default=None, help="known-image hash list (hashes build)")
+    p.add_argument(
+        "--max-distance",
+        type=int,
+        default=DEFAULT_MAX_DISTANCE,
+        help="largest Hamming distance (of 128 bits) that matches (default %(default)s)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_scan)
+
+    p = verbs.add_parser("hashes", help="known-image hash lists")
+    actions = p.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("build", help="hash the photos below DIR into a shareable list")
+    p.add_argument("folder", help="known photos; a sub-folder's name is its photos' label")
+    p.add_argument("-o", "--output", required=True, help="hash list .json to write")
+    p.add_argument("--label", default="known", help="label of photos directly in the folder")
+    p.set_defaults(func=cmd_hashes_build)
 
     p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
     p.add_argument("--config", default=None, help="YAML config, e.g. training/configs/default.yaml")

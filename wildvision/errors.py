@@ -17,3 +17,15 @@ class ModelError(WildvisionError, ValueError):
 
 class ConfigError(WildvisionError, ValueError):
     """A training or export configuration is invalid."""
+
+
+class ScanError(WildvisionError, ValueError):
+    """A scan's source or output file is missing, of an unknown kind, or malformed."""
+
+
+class HashListError(WildvisionError, ValueError):
+    """A known-image hash list is unreadable, of an unknown format, or malformed."""
+
+
+class MissingExtraError(WildvisionError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
