@@ -1,4 +1,5 @@
-"""End-to-end inference speed and memory: wildvision (int8, fp32) against timm + PyTorch eager.
+"""End-to-end inference speed and memory: wildvision (int8, fp32, in-graph) against timm +
+PyTorch eager.
 
 Every engine goes from JPEG file to probabilities on the same photos, in its own subprocess
 (so resident memory and imported modules are its own), one after another on the same
@@ -44,13 +45,19 @@ if engine == "timm-eager":
         return run_batch([p])
 else:
     import wildvision
-    clf = wildvision.Classifier(model, fast_decode=(engine != "wildvision-fp32-nodraft"))
+    clf = wildvision.Classifier(
+        model,
+        fast_decode=(engine != "wildvision-fp32-nodraft"),
+        session_batch=batch if engine == "wildvision-fp32-bigrun" else 4,
+    )
     def run_batch(items):
         return list(clf.predict_batch(items, batch_size=batch))
     def run_one(p):
         return clf.predict(p)
 run_batch(paths[:batch]); run_one(paths[0])            # warm-up
-start = time.perf_counter(); run_batch(paths); total = time.perf_counter() - start
+total = float("inf")
+for _ in range(2):                                      # best of two passes: a shared machine
+    start = time.perf_counter(); run_batch(paths); total = min(total, time.perf_counter() - start)
 latencies = []
 for p in paths[:64]:
     t = time.perf_counter(); run_one(p); latencies.append(time.perf_counter() - t)
@@ -102,6 +109,14 @@ def main() -> None:
     engines = {
         "wildvision int8": ("wildvision-int8", args.models / "wildvision-lite0.int8.onnx"),
         "wildvision fp32": ("wildvision-fp32", args.models / "wildvision-lite0.onnx"),
+        "wildvision in-graph (fp32, uint8 input)": (
+            "wildvision-ingraph",
+            args.models / "wildvision-lite0.ingraph.onnx",
+        ),
+        "wildvision fp32, one run per batch of 32": (
+            "wildvision-fp32-bigrun",
+            args.models / "wildvision-lite0.onnx",
+        ),
         "wildvision fp32, full-size decode": (
             "wildvision-fp32-nodraft",
             args.models / "wildvision-lite0.onnx",
@@ -165,8 +180,9 @@ def write_results(path: Path, results: dict, count: int, args) -> None:
         "# Inference benchmark",
         "",
         f"Made by `python benchmarks/bench_inference.py` on {time.strftime('%Y-%m-%d')}: "
-        f"{count} JPEGs, end to end from file to probabilities, batch size {args.batch_size}; "
-        f"single-photo latency over 64 calls of `predict`.",
+        f"{count} JPEGs, end to end from file to probabilities, `predict_batch` with batch "
+        f"size {args.batch_size} (best of two passes; wildvision runs onnxruntime 4 photos at a "
+        "time unless the row says otherwise); single-photo latency over 64 calls of `predict`.",
         "",
         f"- Machine: {platform.machine()}, {_cpu_name()}, {_cores()} cores available.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",

@@ -129,3 +129,14 @@ def test_tta_flip_averages_the_photo_and_its_mirror(tiny_model):
     for prediction in (averaged.predict(photo), next(averaged.predict_batch([mirror]))):
         assert prediction.scores == pytest.approx(expected, abs=1e-5)
     assert plain.predict(photo).scores != pytest.approx(expected, abs=1e-5)
+
+
+def test_session_batch_splits_runs_without_changing_results(tiny_model, photo_folder):
+    photos = sorted(photo_folder.rglob("*.jpg"))[:10]
+    one_run = list(Classifier(tiny_model, session_batch=32).predict_batch(photos, batch_size=10))
+    small_runs = list(Classifier(tiny_model, session_batch=3).predict_batch(photos, batch_size=10))
+    assert [p.label for p in one_run] == [p.label for p in small_runs]
+    for a, b in zip(one_run, small_runs):
+        assert a.scores == pytest.approx(b.scores, abs=1e-5)
+    with pytest.raises(ValueError, match="session_batch"):
+        Classifier(tiny_model, session_batch=0)

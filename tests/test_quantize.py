@@ -41,6 +41,11 @@ def test_quantization_needs_photos_and_refuses_a_drifting_model(tiny_model, phot
     photos = sorted(photo_folder.rglob("*.jpg"))
     with pytest.raises(ModelError, match="Nothing was written"):
         quantize_int8(
-            tiny_model, tmp_path / "b.onnx", photos[:4], check_images=photos, max_abs_diff=0.0
+            tiny_model,
+            tmp_path / "b.onnx",
+            photos[:4],
+            check_images=photos,
+            min_agreement=1.0,
+            max_median_drift=0.0,
         )
     assert not (tmp_path / "b.onnx").exists()

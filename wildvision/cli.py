@@ -126,7 +126,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             path,
             path.with_suffix(".int8.onnx"),
             calibration,
-            check_images=args.images or split_photos(run_dir),
+            check_images=args.images or split_photos(run_dir, count=64),
         )
         print(f"wrote {int8} (int8 QDQ, calibrated on {len(calibration)} training photos)")
     return 0

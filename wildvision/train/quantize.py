@@ -1,7 +1,12 @@
 """INT8 export: static QDQ quantization (per-channel weights) calibrated on training photos.
 
 onnxruntime's quantizer inserts QuantizeLinear/DequantizeLinear pairs whose activation ranges
-are measured by running real photos through the fp32 model. The spec metadata is carried
+are measured by running real photos through the fp32 model. Activations are uint8 with ranges
+symmetric around zero. Measured on the shipped lite0 and its test split: asymmetric uint8
+activations changed the label of 5.4% of photos and cost 0.45 points of ivory AUROC;
+symmetric uint8 changed 2.5% and cost 0.36 points; symmetric int8 changed 1.0% and cost
+0.02 points, but onnxruntime has no fast x86 kernels for int8 activations, so it ran at less
+than half the speed, no faster than fp32. The spec metadata is carried
 over (with ``precision: int8`` noted in the producer string), so the int8 file is as
 self-describing as the fp32 one. Like the fp32 export, nothing is written unless the result
 passes its check against the fp32 model.
@@ -55,16 +60,18 @@ def quantize_int8(
     calibration_images: Sequence[str | Path],
     *,
     check_images: Sequence[str | Path] = (),
-    max_abs_diff: float = 0.1,
+    min_agreement: float = 0.95,
+    max_median_drift: float = 0.05,
 ) -> Path:
     """Write an int8 copy of ``fp32_model``; returns its path.
 
     Args:
         calibration_images: photos whose activations set the quantization ranges (a few
             hundred training photos, spread over the labels, are plenty).
-        check_images: photos on which the int8 probabilities must stay within
-            ``max_abs_diff`` of fp32 (a gross-error check; the real accuracy change is measured
-            by ``wildvision evaluate``).
+        check_images: photos on which int8 must give fp32's label on at least
+            ``min_agreement`` of them, with a median probability change of at most
+            ``max_median_drift`` (a gross-error check: the accuracy change itself is measured
+            by ``wildvision evaluate`` on the test split).
     """
     if not calibration_images:
         raise ModelError("int8 quantization needs calibration photos; pass some training images.")
@@ -87,6 +94,7 @@ def quantize_int8(
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
             nodes_to_exclude=_softmax_nodes(prepared),
+            extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
         )
         model = onnx.load(quantized)
     del model.metadata_props[:]
@@ -94,10 +102,12 @@ def quantize_int8(
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
     model.producer_name = "wildvision (int8 QDQ)"
-    model.doc_string = fp32.doc_string + " Weights int8 per-channel, activations uint8 (QDQ)."
+    model.doc_string = (
+        fp32.doc_string + " Weights int8 per-channel, activations uint8 symmetric (QDQ)."
+    )
     data = model.SerializeToString()
     if check_images:
-        _check_against_fp32(fp32_model, data, spec, check_images, max_abs_diff)
+        _check_against_fp32(fp32_model, data, spec, check_images, min_agreement, max_median_drift)
     output = Path(output)
     atomic_write_bytes(output, data)
     return output
@@ -110,7 +120,12 @@ def _softmax_nodes(path: Path) -> list[str]:
 
 
 def _check_against_fp32(
-    fp32_model: Path, data: bytes, spec: ModelSpec, paths: Sequence[str | Path], limit: float
+    fp32_model: Path,
+    data: bytes,
+    spec: ModelSpec,
+    paths: Sequence[str | Path],
+    min_agreement: float,
+    max_median_drift: float,
 ) -> None:
     batch = np.stack([preprocess(load_image(p), spec) for p in paths])
     feeds = {INPUT_NAME: batch}
@@ -118,9 +133,12 @@ def _check_against_fp32(
     int8 = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     (expected,) = fp32.run([PROBABILITIES_OUTPUT], feeds)
     (actual,) = int8.run([PROBABILITIES_OUTPUT], feeds)
-    worst = float(np.abs(expected - actual).max())
-    if worst > limit:
+    agreement = float(np.mean(expected.argmax(1) == actual.argmax(1)))
+    drift = float(np.median(np.abs(expected - actual).max(1)))
+    if agreement < min_agreement or drift > max_median_drift:
         raise ModelError(
-            f"int8 model drifts from fp32 by up to {worst:.3f} in probability (limit {limit}); "
-            "use more or more varied calibration photos. Nothing was written."
+            f"int8 model gives fp32's label on {agreement:.1%} of {len(paths)} check photos "
+            f"(need {min_agreement:.0%}) with a median probability change of {drift:.3f} "
+            f"(limit {max_median_drift}); calibrate on more, and more varied, training photos. "
+            "Nothing was written."
         )
