@@ -51,14 +51,14 @@ def test_default_model_metadata():
 def test_default_model_loads_without_torch():
     code = (
         "import sys, wildvision; c = wildvision.Classifier(); "
-        "print(c.predict(sys.argv[1]).label); "
+        "print(c.predict(sys.argv[1]).decision); "
         "assert not {'torch', 'timm', 'albumentations'} & set(sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(SAMPLE_PHOTO)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "other"
+    assert result.stdout.strip() == "allow"
 
 
 def test_default_model_knows_held_out_museum_ivory(shared_datasets):
