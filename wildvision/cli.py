@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .errors import WildvisionError
+from .errors import ConfigError, WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
 
 
@@ -93,7 +93,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     }
     if args.data:
         overrides["data"] = args.data
-    result = train(args.config, **overrides)
+    if args.resume:
+        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
+        if args.config or given:
+            raise ConfigError(
+                f"--resume continues {args.resume} with its own config; drop "
+                f"{', '.join((['--config'] if args.config else []) + given)}."
+            )
+        result = train(resume=args.resume)
+    else:
+        result = train(args.config, **overrides)
     print(
         f"best checkpoint: {result.best_checkpoint} (epoch {result.best_epoch}, "
         f"val macro-F1 {result.val_macro_f1:.4f})"
@@ -251,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output-dir", default=None)
     p.add_argument("--name", default=None, help="run folder name")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its last complete epoch",
+    )
     p.set_defaults(func=cmd_train)
 
     p = verbs.add_parser("export", help="export a run to ONNX, verified against PyTorch")

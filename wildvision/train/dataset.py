@@ -32,6 +32,7 @@ class ImageDataset(Dataset):
         self.samples = list(samples)
         self.targets = [index[s.label] for s in self.samples]
         self.transform = transform
+        self.epoch = 0  # set by the trainer; DataLoader workers seed their augmentation from it
 
     def __len__(self) -> int:
         return len(self.samples)

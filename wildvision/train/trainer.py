@@ -4,10 +4,8 @@ cosine schedule; keeps the checkpoint with the best validation macro-F1."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +21,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .._atomic import atomic_write_bytes, atomic_write_text
+from .._atomic import atomic_write_text
+from ..errors import ConfigError
 from ..spec import ModelSpec
 from .calibration import choose_thresholds, fit_temperature, negative_log_likelihood, softmax
+from .checkpoint import open_run_for_resume, save_checkpoint
 from .config import TrainConfig, load_config
 from .data import Sample, class_counts, load_samples, split_samples, subsample_per_class
-from .dataset import ImageDataset, balanced_sampler
+from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
 from .metrics import classification_report
 from .model_factory import build_spec, create_model
 from .optim import build_optimizer
-from .transforms import EvalTransform, TrainTransform
 
 METRIC_FIELDS = [
     "epoch",
@@ -57,16 +56,31 @@ class TrainResult:
     test_metrics: dict[str, Any]
 
 
-def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> TrainResult:
-    """Train a classifier; ``config`` is a ``TrainConfig`` or a YAML path, ``overrides`` win."""
-    if not isinstance(config, TrainConfig):
-        config = load_config(config, **overrides)
-    elif overrides:
-        config = load_config(None, **{**config.to_dict(), **overrides})
-    seed_everything(config.seed)
-    splits = gather_splits(config)
+def train(
+    config: TrainConfig | str | Path | None = None,
+    *,
+    resume: str | Path | None = None,
+    **overrides: Any,
+) -> TrainResult:
+    """Train a classifier; ``config`` is a ``TrainConfig`` or a YAML path, ``overrides`` win.
+
+    ``resume=RUN_DIR`` continues an interrupted run from its last complete epoch, with the
+    run's own config and split (no ``config`` or overrides then).
+    """
+    saved = None
+    if resume is not None:
+        if config is not None or overrides:
+            raise ConfigError("resume continues a run with its own config; pass no other settings.")
+        config, splits, saved = open_run_for_resume(resume)
+    else:
+        if not isinstance(config, TrainConfig):
+            config = load_config(config, **overrides)
+        elif overrides:
+            config = load_config(None, **{**config.to_dict(), **overrides})
+        seed_everything(config.seed)
+        splits = gather_splits(config)
     labels = config.labels or sorted({s.label for part in splits.values() for s in part})
-    model = create_model(config.model, len(labels), config.pretrained)
+    model = create_model(config.model, len(labels), "none" if saved else config.pretrained)
     spec = build_spec(
         model,
         config.model,
@@ -75,8 +89,12 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
         block_threshold=config.block_threshold,
         review_threshold=config.review_threshold,
     )
-    run_dir = make_run_dir(config)
-    write_run_files(run_dir, config, spec, splits)
+    if resume is not None:
+        run_dir = Path(resume)
+        print(f"resuming {run_dir} after epoch {saved['epoch'] if saved else 0}")
+    else:
+        run_dir = make_run_dir(config)
+        write_run_files(run_dir, config, spec, splits)
     device = resolve_device(config.device)
     print(f"run folder {run_dir}; device {device}; labels {labels}")
     for name, part in splits.items():
@@ -87,8 +105,9 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     mixer, train_loss_fn = build_mixing(config, len(labels))
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
-    best = (-1.0, 0)
-    rows: list[dict[str, Any]] = []
+    best, rows, done = (-1.0, 0), [], 0
+    if saved is not None:
+        done, best, rows = restore_training(saved, model, ema)
     phases = [("head", config.head_epochs), ("full", config.epochs - config.head_epochs)]
     epoch = 0
     for phase, epochs in phases:
@@ -96,9 +115,15 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
             continue
         steps = steps_per_epoch(loaders["train"], config) * epochs
         optimizer, scheduler = build_optimizer(model, config, phase, steps)
+        if saved is not None and saved["train_state"]["phase"] == phase and epoch < done:
+            optimizer.load_state_dict(saved["train_state"]["optimizer"])
+            scheduler.load_state_dict(saved["train_state"]["scheduler"])
         for _ in range(epochs):
             epoch += 1
+            if epoch <= done:
+                continue
             started = time.perf_counter()
+            seed_epoch(config, epoch, loaders["train"])
             train_loss = train_one_epoch(
                 model,
                 loaders["train"],
@@ -133,10 +158,19 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
                 "epoch": epoch,
                 "val": report,
             }
-            save_checkpoint(run_dir / "last.pt", checkpoint)
             if report["macro_f1"] > best[0]:
                 best = (report["macro_f1"], epoch)
                 save_checkpoint(run_dir / "best.pt", checkpoint)
+            train_state = {
+                "phase": phase,
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "best": list(best),
+                "rows": rows,
+                "ema_updates": getattr(ema, "updates", 0),
+                "train_model": model.state_dict() if ema is not None else None,
+            }
+            save_checkpoint(run_dir / "last.pt", {**checkpoint, "train_state": train_state})
             print(f"epoch {epoch}: " + ", ".join(f"{k}={row[k]}" for k in METRIC_FIELDS[3:]))
 
     state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
@@ -154,10 +188,17 @@ def train(config: TrainConfig | str | Path | None = None, **overrides: Any) -> T
     return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], test_metrics)
 
 
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+def restore_training(
+    saved: dict[str, Any], model: nn.Module, ema: ModelEmaV3 | None
+) -> tuple[int, tuple[float, int], list[dict[str, Any]]]:
+    """Load the weights (raw and EMA) of the last complete epoch; return that epoch, the
+    best (score, epoch) so far and the metric rows."""
+    state = saved["train_state"]
+    model.load_state_dict(state["train_model"] if ema is not None else saved["model"])
+    if ema is not None:
+        ema.module.load_state_dict(saved["model"])
+        ema.updates = state["ema_updates"]
+    return saved["epoch"], (float(state["best"][0]), int(state["best"][1])), list(state["rows"])
 
 
 def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
@@ -212,44 +253,6 @@ def write_run_files(
         for s in part:
             writer.writerow([str(Path(s.path).resolve()), s.label, name, s.group or ""])
     atomic_write_text(run_dir / "splits.csv", buffer.getvalue())
-
-
-def build_loaders(
-    config: TrainConfig, spec: ModelSpec, labels: list[str], splits: dict[str, list[Sample]]
-) -> dict[str, DataLoader]:
-    pool = [str(x.path) for x in splits["train"] if x.label in config.pool_labels]
-    transform = TrainTransform(spec, config.augment, pool, seed=config.seed)
-    train_set = ImageDataset(splits["train"], labels, transform)
-    if not len(train_set):
-        raise ValueError("the training split is empty; add photos or lower the val/test fractions")
-    sampler = balanced_sampler(train_set.targets, config.seed) if config.balance_classes else None
-    generator = torch.Generator().manual_seed(config.seed)
-    common = {
-        "batch_size": config.batch_size,
-        "num_workers": config.num_workers,
-        "persistent_workers": config.num_workers > 0,
-    }
-    loaders = {
-        "train": DataLoader(
-            train_set,
-            sampler=sampler,
-            shuffle=sampler is None,
-            generator=generator,
-            drop_last=len(train_set) > config.batch_size,
-            worker_init_fn=functools.partial(_reseed_worker, config.seed),
-            **common,
-        ),
-    }
-    for name in ("val", "test"):
-        dataset = ImageDataset(splits[name], labels, EvalTransform(spec))
-        loaders[name] = DataLoader(dataset, shuffle=False, **common)
-    return loaders
-
-
-def steps_per_epoch(loader: DataLoader, config: TrainConfig) -> int:
-    if config.max_steps_per_epoch:
-        return min(len(loader), config.max_steps_per_epoch)
-    return len(loader)
 
 
 def build_mixing(config: TrainConfig, num_classes: int) -> tuple[Mixup | None, nn.Module | None]:
@@ -347,20 +350,9 @@ def calibrate_run(
     return spec
 
 
-def _reseed_worker(seed: int, worker_id: int) -> None:
-    dataset = torch.utils.data.get_worker_info().dataset
-    dataset.transform.reseed(seed * 1000 + worker_id + 1)
-
-
 def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, buffer.getvalue())
-
-
-def save_checkpoint(path: Path, checkpoint: dict[str, Any]) -> None:
-    buffer = io.BytesIO()
-    torch.save(checkpoint, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
