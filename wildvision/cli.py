@@ -193,6 +193,28 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .server import serve
+    from .server.limits import MB
+
+    try:
+        serve(
+            args.model,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            precision=args.precision,
+            max_upload_bytes=round(args.max_upload_mb * MB),
+            max_batch_files=args.max_batch_files,
+            max_batch_bytes=round(args.max_batch_mb * MB),
+            max_concurrency=args.max_concurrency,
+        )
+    except ValueError as exc:  # a limit out of range (wildvision's own errors are ValueErrors)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wildvision", description="Recognise illegal wildlife products in listing photos."
@@ -306,6 +328,46 @@ def build_parser() -> argparse.ArgumentParser:
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
     )
     p.set_defaults(func=cmd_evaluate)
+
+    p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
+    p.add_argument(
+        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
+    )
+    p.add_argument("--precision", default="auto", choices=["auto", "int8", "fp32"])
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default %(default)s: this machine only; 0.0.0.0 behind a proxy)",
+    )
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--max-upload-mb",
+        type=float,
+        default=20,
+        help="largest photo, in MB of 2**20 bytes (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-batch-files",
+        type=int,
+        default=32,
+        help="most photos per batch request (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-batch-mb",
+        type=float,
+        default=100,
+        help="largest batch request, all photos together (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=4,
+        help="classifications at once; more requests wait (default %(default)s)",
+    )
+    p.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.set_defaults(func=cmd_serve)
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
     p.add_argument("model", nargs="?", default=None)

@@ -1,0 +1,68 @@
+"""The JSON the HTTP API answers with, as pydantic models so ``/openapi.json`` describes it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Classification(BaseModel):
+    """One photo's result: ``Prediction.to_dict()`` plus the model version."""
+
+    label: str = Field(description="The most probable label; empty when the photo failed.")
+    score: float = Field(description="The label's calibrated probability.")
+    scores: dict[str, float] = Field(description="Every label's probability.")
+    decision: Literal["block", "review", "allow", "error"] = Field(
+        description="block | review | allow from the model's thresholds; error if it failed."
+    )
+    error: str | None = Field(None, description="Why the photo failed (batch items only).")
+    source: str | None = Field(None, description="The uploaded file's name.")
+    model_version: str
+
+
+class BatchResult(BaseModel):
+    """One result per uploaded file, in upload order."""
+
+    results: list[Classification]
+
+
+class ThresholdsInfo(BaseModel):
+    block: float
+    review: float
+
+
+class ModelInfo(BaseModel):
+    """The model's spec: labels, preprocessing, calibration and decision thresholds."""
+
+    labels: list[str]
+    model_name: str
+    version: str
+    input_size: int
+    interpolation: str
+    crop_pct: float
+    mean: list[float]
+    std: list[float]
+    temperature: float
+    wildlife_labels: list[str]
+    thresholds: dict[str, ThresholdsInfo] = Field(
+        description="Per wildlife label: block at or above `block`, review at or above `review`."
+    )
+    schema_version: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    model_version: str
+
+
+class Problem(BaseModel):
+    """An error: what went wrong and how to fix it."""
+
+    detail: str
+
+
+class ValidationProblem(BaseModel):
+    """A malformed request (a missing field, say): FastAPI's list of validation errors."""
+
+    detail: list[dict[str, Any]]
