@@ -140,3 +140,18 @@ def test_session_batch_splits_runs_without_changing_results(tiny_model, photo_fo
         assert a.scores == pytest.approx(b.scores, abs=1e-5)
     with pytest.raises(ValueError, match="session_batch"):
         Classifier(tiny_model, session_batch=0)
+
+
+def test_load_decodes_as_predict_does(tiny_model, tmp_path):
+    big = tmp_path / "big.jpg"
+    Image.open(skimage_photo("chelsea.png")).convert("RGB").resize((1800, 1200)).save(big)
+    fast, full = Classifier(tiny_model), Classifier(tiny_model, fast_decode=False)
+    assert full.load(big).size == (1800, 1200)
+    assert min(fast.load(big).size) >= fast.spec.resize_size > min(fast.load(big).size) / 2
+    with pytest.raises(ImageError):
+        fast.load(tmp_path / "missing.jpg")
+
+
+def test_predict_proba_pixels_is_for_ingraph_models(classifier):
+    with pytest.raises(ModelError, match="needs an in-graph model"):
+        classifier.predict_proba_pixels(np.zeros((1, 224, 224, 3), np.uint8))

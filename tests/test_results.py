@@ -7,7 +7,7 @@ import json
 import pytest
 
 from wildvision import ScanError
-from wildvision.results import ResultsFile, row_key
+from wildvision.results import ResultsFile, iter_rows, row_key
 
 COLUMNS = ["listing_id", "path", "label", "score"]
 
@@ -88,3 +88,33 @@ def test_other_columns_are_refused(tmp_path, suffix):
 def test_unknown_output_format_is_refused(tmp_path):
     with pytest.raises(ScanError, match=r"unknown results format '\.txt'; name the output"):
         ResultsFile(tmp_path / "out.txt", COLUMNS)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_iter_rows_streams_the_rows_back(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    with ResultsFile(path, COLUMNS) as results:
+        results.append(rows("a", "b"))
+    back = list(iter_rows(path))
+    expected = "0.5" if suffix == ".csv" else 0.5  # CSV gives strings
+    assert back == [{**row, "score": expected} for row in rows("a", "b")]
+
+
+def test_iter_rows_skips_a_cut_off_last_line_and_refuses_damage(tmp_path):
+    path = tmp_path / "out.jsonl"
+    with ResultsFile(path, COLUMNS) as results:
+        results.append(rows("a", "b"))
+    whole = path.read_text()
+    path.write_text(whole[:-7])  # a scan killed while writing row b
+    assert [row["listing_id"] for row in iter_rows(path)] == ["a"]
+    lines = whole.splitlines()
+    path.write_text(f"{lines[0]}\n{{broken\n{lines[1]}\n")
+    with pytest.raises(ScanError, match=r"line 2: unreadable row in the middle"):
+        list(iter_rows(path))
+
+
+def test_iter_rows_checks_the_file_when_called(tmp_path):
+    with pytest.raises(ScanError, match="no such results file"):
+        iter_rows(tmp_path / "none.jsonl")
+    with pytest.raises(ScanError, match=r"unknown results format '\.txt'"):
+        iter_rows(tmp_path / "out.txt")

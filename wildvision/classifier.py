@@ -129,28 +129,49 @@ class Classifier:
 
     def predict_proba(self, batch: np.ndarray) -> np.ndarray:
         """Calibrated probabilities for an already preprocessed Nx3xHxW float32 batch
-        (standard models; an in-graph model takes decoded photos through ``predict``)."""
+        (standard models; an in-graph model takes decoded photos through ``predict`` or
+        ``predict_proba_pixels``)."""
         if self.ingraph:
             raise ModelError(
                 "predict_proba needs a standard model; this one preprocesses in-graph."
             )
-        batch = np.ascontiguousarray(batch, dtype=np.float32)
-        (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: batch})
-        if self.tta_flip:
-            mirrored = np.ascontiguousarray(batch[..., ::-1])
-            (flipped,) = self._session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: mirrored})
-            probabilities = (probabilities + flipped) / 2
-        return probabilities
+        return self._run(INPUT_NAME, np.ascontiguousarray(batch, dtype=np.float32))
 
-    def _load(self, image: ImageInput) -> Image.Image:
+    def predict_proba_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for decoded NxHxWx3 uint8 photos of one size (in-graph
+        models, which resize, crop and normalise inside the graph)."""
+        if not self.ingraph:
+            raise ModelError(
+                "predict_proba_pixels needs an in-graph model (NAME.ingraph.onnx); this one "
+                "takes preprocessed batches through predict_proba."
+            )
+        return self._run(IMAGE_INPUT, np.ascontiguousarray(pixels, dtype=np.uint8))
+
+    def load(self, image: ImageInput) -> Image.Image:
+        """Decode ``image`` as ``predict`` does (RGB, EXIF-rotated, ``max_pixels`` and
+        ``fast_decode`` applied), for callers that need the pixels the model sees.
+
+        Raises:
+            ImageError: the input cannot be decoded.
+        """
         min_size = self.spec.resize_size if self.fast_decode else None
         return load_image(image, max_pixels=self.max_pixels, min_size=min_size)
+
+    def _run(self, input_name: str, batch: np.ndarray) -> np.ndarray:
+        """One onnxruntime run (two with ``tta_flip``: the mirror image, averaged)."""
+        (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {input_name: batch})
+        if self.tta_flip:
+            width_axis = 3 if input_name == INPUT_NAME else 2  # NCHW floats, NHWC pixels
+            mirrored = np.ascontiguousarray(np.flip(batch, axis=width_axis))
+            (flipped,) = self._session.run([PROBABILITIES_OUTPUT], {input_name: mirrored})
+            probabilities = (probabilities + flipped) / 2
+        return probabilities
 
     def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
         """The model's input for one image: normalised CHW floats, or for an in-graph model
         the decoded HxWx3 uint8 pixels."""
         try:
-            image = self._load(item)
+            image = self.load(item)
             if self.ingraph:
                 return np.asarray(image, dtype=np.uint8)
             return preprocess(image, self.spec)
@@ -166,20 +187,8 @@ class Classifier:
                     for i in range(0, len(arrays), step)
                 ]
             )
-        views = [lambda p: p[None]]
-        if self.tta_flip:
-            views.append(lambda p: np.ascontiguousarray(p[None, :, ::-1]))
-        rows = [
-            np.mean(
-                [
-                    self._session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: view(pixels)})[0][0]
-                    for view in views
-                ],
-                axis=0,
-            )
-            for pixels in arrays  # photos differ in size: one run each
-        ]
-        return np.stack(rows)
+        # photos differ in size: one run each
+        return np.stack([self.predict_proba_pixels(pixels[None])[0] for pixels in arrays])
 
     def _predict_prepared(
         self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]

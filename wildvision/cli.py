@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,6 +65,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         return 130
     print(summary.report())
     return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+    from .review import write_review_report
+
+    model = None if args.no_heatmaps else Classifier(args.model, precision=args.precision)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = _print_warning
+        count = write_review_report(
+            args.results,
+            args.output,
+            model,
+            decisions=args.decisions,
+            limit=args.limit,
+            explain=not args.no_heatmaps,
+        )
+    print(f"wrote {args.output}: {count} items")
+    return 0
+
+
+def _print_warning(message: Warning | str, *_: object, **__: object) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def cmd_hashes_build(args: argparse.Namespace) -> int:
@@ -215,6 +240,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_options(
+    parser: argparse.ArgumentParser,
+    text: str = "ONNX file or shipped model name (default: shipped)",
+) -> None:
+    """``--model`` and ``--precision``, the same for every verb that loads a model."""
+    parser.add_argument("--model", default=None, help=text)
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "int8", "fp32"],
+        help="for a shipped model: auto takes int8 when shipped",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wildvision", description="Recognise illegal wildlife products in listing photos."
@@ -224,16 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("predict", help="classify images with an exported model")
     p.add_argument("images", nargs="+", help="image files")
-    p.add_argument(
-        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
-    )
+    _model_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "int8", "fp32"],
-        help="for a shipped model: auto takes int8 when shipped",
-    )
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
@@ -243,10 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("scan", help="classify a folder, path list or listings table to a file")
     p.add_argument("source", help="folder, .txt of paths, or .csv/.jsonl with listing_id,path")
     p.add_argument("-o", "--output", required=True, help="results .jsonl or .csv (resumes)")
-    p.add_argument(
-        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
-    )
-    p.add_argument("--precision", default="auto", choices=["auto", "int8", "fp32"])
+    _model_options(p)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
@@ -260,6 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_scan)
+
+    p = verbs.add_parser("report", help="an HTML page of a scan's flagged photos with heatmaps")
+    p.add_argument("results", help="results .jsonl or .csv written by scan")
+    p.add_argument("-o", "--output", required=True, help="HTML page to write")
+    _model_options(p, "the scan's model, to explain (ONNX file or shipped name; default: shipped)")
+    p.add_argument(
+        "--limit", type=int, default=200, help="most items, highest score first (%(default)s)"
+    )
+    p.add_argument(
+        "--decisions",
+        nargs="+",
+        default=["block", "review"],
+        choices=["block", "review", "allow", "error"],
+        help="rows to show (default: block review)",
+    )
+    p.add_argument(
+        "--no-heatmaps", action="store_true", help="thumbnails only; loads no model (fast)"
+    )
+    p.set_defaults(func=cmd_report)
 
     p = verbs.add_parser("hashes", help="known-image hash lists")
     actions = p.add_subparsers(dest="action", required=True)
@@ -330,10 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
-    p.add_argument(
-        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
-    )
-    p.add_argument("--precision", default="auto", choices=["auto", "int8", "fp32"])
+    _model_options(p)
     p.add_argument(
         "--host",
         default="127.0.0.1",

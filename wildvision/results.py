@@ -86,29 +86,17 @@ class ResultsFile:
 
     def _read_existing(self) -> None:
         cut = _cut_partial_line(self.path)
-        header = None if self.format == "jsonl" else self.columns
-        bad_offset = bad_number = None
-        for offset, number, line in _lines(self.path):
-            if bad_offset is not None:
-                raise ScanError(
-                    f"{self.path} line {bad_number}: unreadable row in the middle of the file; "
-                    "the file was edited or damaged — fix or delete that line, or scan to a "
-                    "new output."
-                )
-            if number == 1 and self.format == "csv":
-                if _parse_csv(line, None) != self.columns:
-                    self._refuse_columns(_parse_csv(line, None) or [])
-                continue
-            row = _parse_csv(line, header) if self.format == "csv" else _parse_json(line)
-            if row is None:
-                bad_offset, bad_number = offset, number
-                continue
-            if set(row) != set(self.columns):
+        for offset, number, row in _parsed_lines(self.path, self.format):
+            if row is None:  # a complete but unreadable last line: drop it too
+                cut = True
+                _truncate(self.path, offset)
+            elif number == 1 and self.format == "csv":
+                if row != self.columns:
+                    self._refuse_columns(row)
+            elif set(row) != set(self.columns):
                 self._refuse_columns(list(row))
-            self.done.add(row_key(str(row["listing_id"]), str(row["path"])))
-        if bad_offset is not None:  # a complete but unreadable last line: drop it too
-            cut = True
-            _truncate(self.path, bad_offset)
+            else:
+                self.done.add(row_key(str(row["listing_id"]), str(row["path"])))
         self.repaired = cut
 
     def _refuse_columns(self, found: list[str]) -> None:
@@ -116,6 +104,56 @@ class ResultsFile:
             f"{self.path}: holds columns {found} but this scan writes {self.columns}; re-run "
             "with the same options (--hashes) to resume, or scan to a new output file."
         )
+
+
+def iter_rows(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
+    """Stream the rows of a results file (``.jsonl`` or ``.csv``) as dicts, one at a time.
+
+    CSV values come back as strings (empty for a missing value). An unreadable last line —
+    a scan killed mid-write — is skipped, as the scan's own resume would drop it.
+
+    Raises:
+        ScanError: the file is missing or not ``.jsonl``/``.csv`` (now), or a line other
+            than the last is unreadable (when that line is read).
+    """
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower(), "")
+    if not fmt:
+        raise ScanError(
+            f"{path}: unknown results format {path.suffix or '(no suffix)'!r}; give the "
+            ".jsonl or .csv file that `wildvision scan -o` wrote."
+        )
+    if not path.is_file():
+        raise ScanError(f"{path}: no such results file; check the path.")
+    return (row for _, _, row in _parsed_lines(path, fmt) if isinstance(row, dict))
+
+
+def _parsed_lines(path: Path, fmt: str) -> Iterator[tuple[int, int, Any]]:
+    """(byte offset, line number, row) per line: a dict per row, the CSV header as a list,
+    and None for an unreadable last line.
+
+    Raises:
+        ScanError: a line other than the last is unreadable.
+    """
+    header: list[str] | None = None
+    bad: tuple[int, int] | None = None
+    for offset, number, line in _lines(path):
+        if bad is not None:
+            raise ScanError(
+                f"{path} line {bad[1]}: unreadable row in the middle of the file; the file "
+                "was edited or damaged — fix or delete that line, or scan to a new output."
+            )
+        if number == 1 and fmt == "csv":
+            header = _parse_csv(line, None) or []
+            yield offset, number, header
+            continue
+        row = _parse_csv(line, header) if fmt == "csv" else _parse_json(line)
+        if row is None:
+            bad = (offset, number)
+        else:
+            yield offset, number, row
+    if bad is not None:
+        yield bad[0], bad[1], None
 
 
 def _csv_line(values: Sequence[Any]) -> str:
