@@ -155,3 +155,16 @@ def test_load_decodes_as_predict_does(tiny_model, tmp_path):
 def test_predict_proba_pixels_is_for_ingraph_models(classifier):
     with pytest.raises(ModelError, match="needs an in-graph model"):
         classifier.predict_proba_pixels(np.zeros((1, 224, 224, 3), np.uint8))
+
+
+def test_one_classifier_shared_by_threads_answers_as_serial_use(classifier, photo_folder):
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = sorted(photo_folder.rglob("*.jpg")) * 2
+    serial = [classifier.predict(p).scores for p in photos]
+    with ThreadPoolExecutor(8) as pool:
+        threaded = list(pool.map(lambda p: classifier.predict(p).scores, photos))
+        batches = list(pool.map(lambda ps: list(classifier.predict_batch(ps)), [photos] * 4))
+    assert threaded == [pytest.approx(s, abs=1e-6) for s in serial]
+    for batch in batches:
+        assert [p.scores for p in batch] == [pytest.approx(s, abs=1e-6) for s in serial]

@@ -15,6 +15,7 @@ from PIL import Image
 
 from .errors import ImageError, ModelError
 from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe, load_image
+from .integrity import verify_sha256
 from .models import resolve_model_path
 from .prediction import Prediction, decide
 from .preprocess import preprocess
@@ -41,6 +42,8 @@ class Classifier:
             ``fp32``.
         tta_flip: average the probabilities of each photo and its mirror image (test-time
             augmentation; twice the inference cost).
+        sha256: the file's expected SHA-256; a different file is refused. Without it, a
+            ``SHA256SUMS`` beside the model (the shipped models have one) is checked.
         session_batch: photos per onnxruntime run. Memory grows with it (about 30 MB a photo
             for lite0 on CPU) while CPU speed hardly does past a few; raise it for a GPU.
 
@@ -61,8 +64,11 @@ class Classifier:
         precision: str = "auto",
         tta_flip: bool = False,
         session_batch: int = 4,
+        sha256: str | None = None,
     ) -> None:
         self.model_path: Path = resolve_model_path(model, precision)
+        #: The model file's SHA-256, checked against ``sha256`` or ``SHA256SUMS`` when given.
+        self.sha256: str = verify_sha256(self.model_path, sha256)
         self.max_pixels = max_pixels
         self.fast_decode = fast_decode
         self.decode_threads = max(1, decode_threads)
@@ -227,6 +233,16 @@ class Classifier:
                 f"{self.model_path}: expected input {INPUT_NAME!r} (or {IMAGE_INPUT!r}) and output "
                 f"{PROBABILITIES_OUTPUT!r}, found {list(inputs)} -> {list(outputs)}; "
                 "export the model with `wildvision export`."
+            )
+        shape = inputs.get(INPUT_NAME, inputs.get(IMAGE_INPUT)).shape
+        size = self.spec.input_size
+        if not self.ingraph and [d for d in shape[2:] if isinstance(d, int)] not in (
+            [],
+            [size, size],
+        ):
+            raise ModelError(
+                f"{self.model_path}: the graph takes {shape[2:]} pixels but its spec says "
+                f"{size}x{size}; re-export the model."
             )
         width = outputs[PROBABILITIES_OUTPUT].shape[-1]
         if isinstance(width, int) and width != len(self.spec.labels):

@@ -214,7 +214,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
     classifier = Classifier(args.model)
-    print(json.dumps({"path": str(classifier.model_path), **classifier.spec.to_dict()}, indent=2))
+    summary = {"path": str(classifier.model_path), "sha256": classifier.sha256}
+    print(json.dumps({**summary, **classifier.spec.to_dict()}, indent=2))
     return 0
 
 

@@ -1,0 +1,62 @@
+"""Model file integrity: SHA-256 digests, checked before a model is loaded.
+
+A ``SHA256SUMS`` file (the format ``sha256sum`` writes) beside a model lists the digests its
+files must have; the shipped models come with one, so a tampered or damaged shipped model is
+refused. For any other file, pass the expected digest: ``Classifier(path, sha256=...)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .errors import ModelError
+
+SUMS_FILE = "SHA256SUMS"
+
+
+def sha256_of(path: str | Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def listed_sha256(path: str | Path) -> str | None:
+    """The digest that a ``SHA256SUMS`` beside ``path`` lists for it, if any."""
+    path = Path(path)
+    sums = path.parent / SUMS_FILE
+    if not sums.is_file():
+        return None
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.strip().partition("  ")
+        if name.lstrip("*") == path.name:
+            return digest.lower()
+    return None
+
+
+def verify_sha256(path: str | Path, expected: str | None = None) -> str:
+    """Check ``path`` against ``expected`` (or its ``SHA256SUMS`` entry); return its digest.
+
+    Raises:
+        ModelError: the file's digest differs: it is damaged or was changed.
+    """
+    expected = (expected or listed_sha256(path) or "").lower()
+    actual = sha256_of(path)
+    if expected and actual != expected:
+        raise ModelError(
+            f"{path}: SHA-256 is {actual}, expected {expected}; the file is damaged or was "
+            "changed — re-download or reinstall it (or re-export your own model)."
+        )
+    return actual
+
+
+def write_sums(folder: str | Path, pattern: str = "*.onnx") -> Path:
+    """Write ``SHA256SUMS`` for the models in ``folder`` (after exporting shipped models)."""
+    folder = Path(folder)
+    lines = [f"{sha256_of(p)}  {p.name}" for p in sorted(folder.glob(pattern))]
+    target = folder / SUMS_FILE
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
