@@ -28,6 +28,11 @@ from tests.hostile_images import (
 )
 from wildvision import Classifier, ImageError, load_image
 
+# Expected along the way: Pillow's own warnings on the broken EXIF and the 144 M-pixel header.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Corrupt EXIF data:UserWarning"),
+    pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning"),
+]
 CATALOGUE = catalogue()
 
 
