@@ -8,7 +8,12 @@ from PIL import Image
 
 from tests.conftest import skimage_photo
 from wildvision.imaging import load_image
-from wildvision.preprocess import preprocess, preprocess_batch, resize_and_crop
+from wildvision.preprocess import (
+    MAX_RESIZED_ASPECT,
+    preprocess,
+    preprocess_batch,
+    resize_and_crop,
+)
 from wildvision.spec import ModelSpec
 
 LABELS = ("ivory", "bone", "other")
@@ -119,6 +124,27 @@ def test_resize_and_crop_keeps_aspect_and_centres(coffee):
     left, top = round((new_width - 224) / 2), round((256 - 224) / 2)
     expected = resized.crop((left, top, left + 224, top + 224))
     np.testing.assert_array_equal(np.asarray(cropped), np.asarray(expected))
+
+
+@pytest.mark.parametrize("size", [(1, 20000), (20000, 1), (3, 5000)], ids=str)
+def test_extreme_aspect_ratios_resize_only_the_cropped_region(size):
+    # The whole 1x20000 strip resized to a short side of 256 would be about 4 GB.
+    strip = Image.fromarray(np.random.default_rng(0).integers(0, 256, size[::-1] + (3,), np.uint8))
+    spec = ModelSpec(labels=LABELS)
+    out = preprocess(strip, spec)
+    assert out.shape == (3, 224, 224) and np.isfinite(out).all()
+
+
+def test_extreme_aspect_crop_matches_resizing_the_whole_image(coffee):
+    strip = coffee.resize((40, 1000))  # 25:1, past MAX_RESIZED_ASPECT but cheap to resize whole
+    spec = ModelSpec(labels=LABELS)
+    assert MAX_RESIZED_ASPECT < 1000 / 40
+    new_height = int(256 * 1000 / 40)
+    whole = strip.resize((256, new_height), Image.Resampling.BICUBIC)
+    top = round((new_height - 224) / 2)
+    expected = np.asarray(whole.crop((16, top, 240, top + 224)), dtype=int)
+    difference = np.abs(np.asarray(resize_and_crop(strip, spec), dtype=int) - expected)
+    assert difference.max() <= 2 and difference.mean() < 0.15  # rounding in the two passes
 
 
 def test_normalisation_uses_the_spec_mean_and_std():

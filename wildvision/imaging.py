@@ -8,14 +8,19 @@ surfaces as a stray Pillow or numpy exception.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
+import struct
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ._sniff import ico_image_sizes, image_format, what_it_is
 from .errors import ImageError
 
 ImageInput = (
@@ -24,6 +29,27 @@ ImageInput = (
 
 #: Images with more pixels than this are refused before decoding (decompression bombs).
 DEFAULT_MAX_PIXELS = 64_000_000
+
+#: The formats decoded (Pillow's names): those listing photos come in. Anything else is
+#: refused unparsed: notably PostScript/EPS, which Pillow would hand to Ghostscript.
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "ICO", "AVIF")
+
+# What Pillow's plugins raise on malformed data (struct.error and friends from their header
+# parsing, zlib.error from PNG text chunks, MemoryError from absurd allocations).
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    MemoryError,
+    struct.error,
+    zlib.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    OverflowError,
+)
 
 
 def describe(source: object) -> str:
@@ -50,19 +76,26 @@ def load_image(
             with DCT scaling (Pillow's draft mode) at 1/2, 1/4 or 1/8 size, never below
             ``min_size`` on either side: several times faster for big listing photos.
 
+    Only ``FORMATS`` are decoded; animated images give their first frame, multi-page TIFFs
+    their first page, transparency is composited on white.
+
     Raises:
-        ImageError: the input is not a readable image, or is larger than ``max_pixels``.
+        ImageError: the input is not a readable image, is truncated or corrupt, or is larger
+            than ``max_pixels``; the message names the problem and the fix.
     """
     if isinstance(source, np.ndarray):
         return _from_array(source)
     if isinstance(source, Image.Image):
-        return _to_rgb(source)
+        return _from_pil(source, max_pixels)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
             raise ImageError(f"{path}: no such image file; check the path.")
-        with open(path, "rb") as handle:
-            return _decode_stream(handle, str(path), max_pixels, min_size)
+        try:  # decoding errors are ImageErrors already: this catches opening the file
+            with open(path, "rb") as handle:
+                return _decode_stream(handle, str(path), max_pixels, min_size)
+        except OSError as exc:
+            raise ImageError(f"{path}: could not read ({exc}); check its permissions.") from None
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _decode_stream(io.BytesIO(bytes(source)), describe(source), max_pixels, min_size)
     if hasattr(source, "read"):
@@ -87,28 +120,77 @@ def load_image(
 def _decode_stream(
     stream: IO[bytes], name: str, max_pixels: int, min_size: int | None = None
 ) -> Image.Image:
-    try:
-        image = Image.open(stream)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise ImageError(
-                f"{name}: {width}x{height} pixels exceeds the limit of {max_pixels}; "
-                "downscale the image or raise max_pixels."
-            )
+    with _decode_errors(name, max_pixels, stream):
+        for size in ico_image_sizes(stream):  # Pillow decodes an icon while opening it
+            _check_size(size, name, max_pixels)
+        image = Image.open(stream, formats=_decodable_formats())
+        _check_size(image.size, name, max_pixels)  # from the header, before decoding
         if min_size and image.format == "JPEG" and image.mode in ("RGB", "L"):
             image.draft(image.mode, (min_size, min_size))
         image.load()
+        return _to_rgb(image, name)
+
+
+def _from_pil(image: Image.Image, max_pixels: int) -> Image.Image:
+    """A PIL image, which may be lazily opened and not yet decoded."""
+    name = describe(image)
+    with _decode_errors(name, max_pixels):
+        _check_size(image.size, name, max_pixels)
+        image.load()
+        return _to_rgb(image, name)
+
+
+@contextlib.contextmanager
+def _decode_errors(name: str, max_pixels: int, stream: IO[bytes] | None = None) -> Iterator[None]:
+    """Turn whatever Pillow raises while opening or decoding into an ``ImageError``."""
+    try:
+        yield
     except ImageError:
         raise
     except UnidentifiedImageError:
+        raise ImageError(_unidentified(name, stream)) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(
-            f"{name}: not a recognised image format (empty or not an image)."
+            f"{name}: too large, refused as a possible decompression bomb ({exc}); to accept "
+            f"it raise both max_pixels (now {max_pixels}) and PIL.Image.MAX_IMAGE_PIXELS."
         ) from None
-    except Image.DecompressionBombError as exc:
-        raise ImageError(f"{name}: refused as a decompression bomb ({exc}).") from None
-    except (OSError, ValueError, SyntaxError, EOFError, MemoryError) as exc:
-        raise ImageError(f"{name}: corrupt or truncated image ({exc}).") from None
-    return _to_rgb(image, name)
+    except _DECODE_ERRORS as exc:
+        raise ImageError(
+            f"{name}: corrupt or truncated image ({type(exc).__name__}: {exc}); "
+            "re-download or re-export it."
+        ) from None
+
+
+def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageError(
+            f"{name}: too large, {width}x{height} pixels exceeds the limit of {max_pixels}; "
+            "downscale the image or raise max_pixels."
+        )
+
+
+@functools.cache
+def _decodable_formats() -> tuple[str, ...]:
+    Image.init()  # registers every plugin, as Image.open would; AVIF needs Pillow 11.2+
+    return tuple(name for name in FORMATS if name in Image.OPEN)
+
+
+def _unidentified(name: str, stream: IO[bytes] | None) -> str:
+    try:
+        stream.seek(0)  # type: ignore[union-attr]
+        head = stream.read(1024)  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        head = b"?"
+    fmt = image_format(head)
+    if fmt:
+        return (
+            f"{name}: corrupt {fmt} image, its header is damaged or cut off; "
+            "re-download or re-export it."
+        )
+    what = what_it_is(head) or "unknown content"
+    readable = ", ".join("WebP" if fmt == "WEBP" else fmt for fmt in _decodable_formats())
+    return f"{name}: not a recognised image format ({what}); wildvision reads {readable}."
 
 
 def _to_rgb(image: Image.Image, name: str | None = None) -> Image.Image:
@@ -135,13 +217,16 @@ def _to_rgb(image: Image.Image, name: str | None = None) -> Image.Image:
 
 def _to_8bit(image: Image.Image) -> np.ndarray:
     """16-bit, 32-bit and float greyscale -> uint8, keeping the value scale (white stays white):
-    integers above 255 are taken as 16-bit, floats up to 1.0 as fractions."""
+    integers above 255 are taken as 16-bit, floats up to 1.0 as fractions; NaN is black,
+    infinities black or white."""
     array = np.asarray(image, dtype=np.float64)
-    peak = float(array.max()) if array.size else 0.0
+    finite = array[np.isfinite(array)]
+    peak = float(finite.max()) if finite.size else 0.0
     if image.mode.startswith("I;16") or (image.mode == "I" and peak > 255):
         array = array / 257.0
     elif image.mode == "F" and peak <= 1.0:
         array = array * 255.0
+    array = np.nan_to_num(array, nan=0.0, posinf=255.0, neginf=0.0)
     return np.clip(np.rint(array), 0, 255).astype(np.uint8)
 
 

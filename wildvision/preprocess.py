@@ -23,6 +23,11 @@ _RESAMPLE = {
 }
 
 
+#: Beyond this aspect ratio only the region the crop keeps is resized: resizing a whole 1x20000
+#: strip so its short side is 256 would take 5 million x 256 pixels (about 4 GB).
+MAX_RESIZED_ASPECT = 16
+
+
 def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     """Resize the shorter side to ``spec.resize_size`` and centre-crop to ``spec.input_size``."""
     width, height = image.size
@@ -30,12 +35,16 @@ def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     new_short = spec.resize_size
     new_long = int(new_short * long / short)
     new_size = (new_short, new_long) if width <= height else (new_long, new_short)
+    size = spec.input_size
+    left = int(round((new_size[0] - size) / 2.0))
+    top = int(round((new_size[1] - size) / 2.0))
+    if new_long > MAX_RESIZED_ASPECT * new_short:
+        # The same pixels up to rounding: Pillow's box resize reads the filter's full support.
+        sx, sy = width / new_size[0], height / new_size[1]
+        box = (left * sx, top * sy, (left + size) * sx, (top + size) * sy)
+        return image.resize((size, size), _RESAMPLE[spec.interpolation], box=box)
     if new_size != image.size:
         image = image.resize(new_size, _RESAMPLE[spec.interpolation])
-    size = spec.input_size
-    width, height = image.size
-    left = int(round((width - size) / 2.0))
-    top = int(round((height - size) / 2.0))
     return image.crop((left, top, left + size, top + size))
 
 
