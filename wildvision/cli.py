@@ -7,20 +7,11 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from ._version import __version__
-from .errors import ConfigError, WildvisionError
+from .cli_train import add_training_verbs
+from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
-
-
-def _training():
-    """Import the training floor, turning a missing extra into a clean CLI error."""
-    try:
-        from . import train
-    except ImportError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    return train
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -102,111 +93,6 @@ def cmd_hashes_build(args: argparse.Namespace) -> int:
         f"wrote {path}: {len(hash_list)} hashes, labels {hash_list.labels}; "
         f"{len(errors)} unreadable images skipped"
     )
-    return 0
-
-
-def cmd_train(args: argparse.Namespace) -> int:
-    _training()
-    from .train.trainer import train
-
-    overrides = {
-        "epochs": args.epochs,
-        "output_dir": args.output_dir,
-        "name": args.name,
-        "device": args.device,
-        "batch_size": args.batch_size,
-    }
-    if args.data:
-        overrides["data"] = args.data
-    if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
-        if args.config or given:
-            raise ConfigError(
-                f"--resume continues {args.resume} with its own config; drop "
-                f"{', '.join((['--config'] if args.config else []) + given)}."
-            )
-        result = train(resume=args.resume)
-    else:
-        result = train(args.config, **overrides)
-    print(
-        f"best checkpoint: {result.best_checkpoint} (epoch {result.best_epoch}, "
-        f"val macro-F1 {result.val_macro_f1:.4f})"
-    )
-    print(f"next: wildvision export {result.run_dir}")
-    return 0
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    _training()
-    from .train.export import export_onnx
-
-    updates = {"version": args.version} if args.version else None
-    path = export_onnx(args.run, args.output, images=args.images or None, spec_updates=updates)
-    print(f"wrote {path} (verified against PyTorch)")
-    if args.ingraph:
-        from .train.export import export_ingraph
-
-        ingraph = export_ingraph(
-            args.run, path.with_suffix(".ingraph.onnx"), images=args.images, spec_updates=updates
-        )
-        print(f"wrote {ingraph} (uint8 HxWx3 input, preprocessing in the graph; verified)")
-    if args.int8:
-        from .train.export import split_photos
-        from .train.quantize import quantize_int8
-
-        run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
-        calibration = split_photos(run_dir, count=256, splits=("train",))
-        int8 = quantize_int8(
-            path,
-            path.with_suffix(".int8.onnx"),
-            calibration,
-            check_images=args.images or split_photos(run_dir, count=64),
-        )
-        print(f"wrote {int8} (int8 QDQ, calibrated on {len(calibration)} training photos)")
-    return 0
-
-
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    _training()
-    from .train.recalibrate import recalibrate
-
-    spec = recalibrate(
-        args.run, block_precision=args.block_precision, review_precision=args.review_precision
-    )
-    print(f"temperature {spec.temperature:.4f}; thresholds {spec.to_dict()['thresholds']}")
-    print(f"next: wildvision export {args.run}")
-    return 0
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    _training()
-    from .train.evaluate import evaluate
-
-    split = None if args.split == "all" else args.split
-    summary = evaluate(
-        args.model,
-        args.data,
-        split=split,
-        shift=not args.no_shift,
-        output_dir=args.output_dir,
-        tta_flip=args.tta_flip,
-    )
-    for condition, report in summary.items():
-        flag = report["other_false_flag_rate"]
-        print(
-            f"{condition}: {report['count']} photos, accuracy {report['accuracy']:.4f}, "
-            f"macro-F1 {report['macro_f1']:.4f}, false flags on 'other' "
-            + ("n/a" if flag is None else f"{flag:.2%}")
-        )
-        for label, row in report["per_class"].items():
-            auroc = "n/a" if row["auroc"] is None else f"{row['auroc']:.4f}"
-            print(
-                f"  {label:16s} P {row['precision']:.3f} R {row['recall']:.3f} "
-                f"F1 {row['f1']:.3f} AUROC {auroc} R@P0.9 {row['recall_at_precision_0.9']:.3f} "
-                f"n={row['support']}"
-            )
-    if args.output_dir:
-        print(f"wrote {args.output_dir}/metrics.json and report.html")
     return 0
 
 
@@ -317,65 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label", default="known", help="label of photos directly in the folder")
     p.set_defaults(func=cmd_hashes_build)
 
-    p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
-    p.add_argument("--config", default=None, help="YAML config, e.g. training/configs/default.yaml")
-    p.add_argument(
-        "--data",
-        nargs="+",
-        default=None,
-        help="image folder(s) or manifest(s); replaces the config's data",
-    )
-    p.add_argument("--epochs", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=None)
-    p.add_argument("--output-dir", default=None)
-    p.add_argument("--name", default=None, help="run folder name")
-    p.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:1 ...")
-    p.add_argument(
-        "--resume",
-        default=None,
-        metavar="RUN_DIR",
-        help="continue an interrupted run from its last complete epoch",
-    )
-    p.set_defaults(func=cmd_train)
-
-    p = verbs.add_parser("export", help="export a run to ONNX, verified against PyTorch")
-    p.add_argument("run", help="run folder (holding best.pt) or checkpoint file")
-    p.add_argument("-o", "--output", default=None, help="output .onnx (default RUN/model.onnx)")
-    p.add_argument(
-        "--images",
-        nargs="+",
-        default=None,
-        help="photos to verify on (default: the run's test split)",
-    )
-    p.add_argument("--version", default=None, help="model version to record in the metadata")
-    p.add_argument("--int8", action="store_true", help="also write an int8 model (.int8.onnx)")
-    p.add_argument(
-        "--ingraph",
-        action="store_true",
-        help="also write a model that takes decoded uint8 photos (.ingraph.onnx)",
-    )
-    p.set_defaults(func=cmd_export)
-
-    p = verbs.add_parser("calibrate", help="refit temperature and thresholds on validation data")
-    p.add_argument("run", help="training run folder")
-    p.add_argument("--block-precision", type=float, default=None)
-    p.add_argument("--review-precision", type=float, default=None)
-    p.set_defaults(func=cmd_calibrate)
-
-    p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")
-    p.add_argument(
-        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
-    )
-    p.add_argument("--data", required=True, help="manifest (e.g. RUN/splits.csv) or image folder")
-    p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
-    p.add_argument("--no-shift", action="store_true", help="skip the shift test")
-    p.add_argument(
-        "-o", "--output-dir", default=None, help="write metrics.json and report.html here"
-    )
-    p.add_argument(
-        "--tta-flip", action="store_true", help="average each photo with its mirror image"
-    )
-    p.set_defaults(func=cmd_evaluate)
+    add_training_verbs(verbs)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
     _model_options(p)
