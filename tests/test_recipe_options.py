@@ -95,3 +95,43 @@ def test_ema_and_mixup_run_end_to_end_and_keep_the_ema_weights(photo_folder, tmp
     assert best["config"]["ema_decay"] == 0.99
     assert set(last["model"]) == set(create_model("tf_efficientnet_lite0", 2, "none").state_dict())
     assert result.test_metrics["count"] == 6
+
+
+def test_source_balancing_draws_each_source_of_a_class_equally_often():
+    from collections import Counter
+
+    from wildvision.train.dataset import balanced_sampler
+
+    targets = [0] * 90 + [0] * 10 + [1] * 50
+    sources = ["big"] * 90 + ["small"] * 10 + [None] * 50
+    drawn = Counter()
+    sampler = balanced_sampler(targets, seed=0, sources=sources)
+    for _ in range(100):
+        drawn.update((targets[i], sources[i]) for i in sampler)
+    total = sum(drawn.values())
+    assert drawn[(0, "big")] / total == pytest.approx(0.25, abs=0.02)
+    assert drawn[(0, "small")] / total == pytest.approx(0.25, abs=0.02)
+    assert drawn[(1, None)] / total == pytest.approx(0.5, abs=0.02)
+    plain = Counter()
+    for _ in range(100):
+        plain.update(sources[i] for i in balanced_sampler(targets, seed=0))
+    assert plain["big"] > 5 * plain["small"]  # without it the big source dominates its class
+
+
+def test_manifest_sources_reach_the_run_split_file(tmp_path, photo_folder):
+    from wildvision.train.data import read_manifest
+
+    manifest = tmp_path / "m.csv"
+    rows = [
+        f"{p},{p.parent.name},{'web' if i % 2 else 'shop'}"
+        for i, p in enumerate(sorted(photo_folder.rglob("*.jpg")))
+    ]
+    manifest.write_text("path,label,source\n" + "\n".join(rows) + "\n")
+    samples = read_manifest(manifest)
+    assert {s.source for s in samples} == {"web", "shop"}
+    splits = gather_splits(
+        load_config(None, data=[str(manifest)], balance_sources=True, val_fraction=0.25)
+    )
+    assert {s.source for s in splits["train"]} == {"web", "shop"}
+    with pytest.raises(ConfigError, match="balance_sources"):
+        load_config(None, data=["p"], balance_sources=True, balance_classes=False)

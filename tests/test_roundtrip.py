@@ -33,6 +33,8 @@ def test_run_folder_holds_config_metrics_and_checkpoints(tiny_run):
         tiny_run.val_macro_f1, abs=1e-4
     )
     assert json.loads((run / "test_metrics.json").read_text())["count"] == 6
+    with open(run / "splits.csv") as handle:
+        assert csv.DictReader(handle).fieldnames == ["path", "label", "split", "group", "source"]
 
 
 def test_exported_model_carries_the_spec(exported, tiny_run):

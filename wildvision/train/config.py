@@ -68,6 +68,7 @@ class TrainConfig:
     warmup_fraction: float = 0.1
     label_smoothing: float = 0.1
     balance_classes: bool = True
+    balance_sources: bool = False  # also draw each source (manifest column) equally often
     num_workers: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     block_threshold: float = 0.85
@@ -108,6 +109,8 @@ class TrainConfig:
                 f"mixup/cutmix pair photos within a batch: batch_size must be even, "
                 f"got {self.batch_size}"
             )
+        if self.balance_sources and not self.balance_classes:
+            raise ConfigError("balance_sources works within balance_classes; set both.")
         return self
 
 

@@ -28,6 +28,7 @@ class Sample:
     label: str
     split: str | None = None
     group: str | None = None
+    source: str | None = None  # where the photo comes from (a dataset, a platform)
 
 
 def read_manifest(
@@ -35,11 +36,14 @@ def read_manifest(
     *,
     group_column: str = "group",
     label_map: Mapping[str, str] | None = None,
+    source_column: str = "source",
 ) -> list[Sample]:
-    """Read a CSV manifest (``path,label[,split][,group]``); paths are relative to its folder.
+    """Read a CSV manifest (``path,label[,split][,group][,source]``); paths are relative to
+    its folder.
 
     Args:
         group_column: the column that groups photos of one object or seller.
+        source_column: the column naming where a photo comes from (for ``balance_sources``).
         label_map: rename labels on the way in (e.g. ``{"porcelain": "ceramic"}``).
     """
     manifest = Path(manifest)
@@ -69,6 +73,7 @@ def read_manifest(
                     label=label_map.get(label, label),
                     split=split,
                     group=(row.get(group_column) or "").strip() or None,
+                    source=(row.get(source_column) or "").strip() or None,
                 )
             )
     if not samples:

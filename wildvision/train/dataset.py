@@ -41,9 +41,23 @@ class ImageDataset(Dataset):
         return self.transform(load_image(self.samples[i].path)), self.targets[i]
 
 
-def balanced_sampler(targets: Sequence[int], seed: int) -> WeightedRandomSampler:
-    """Draw each class equally often (with replacement), one epoch = len(targets) draws."""
-    counts = Counter(targets)
-    weights = torch.tensor([1.0 / counts[t] for t in targets], dtype=torch.double)
+def balanced_sampler(
+    targets: Sequence[int], seed: int, sources: Sequence[str | None] | None = None
+) -> WeightedRandomSampler:
+    """Draw each class equally often (with replacement), one epoch = len(targets) draws.
+
+    With ``sources``, each source within a class is also drawn equally often, so one big
+    source (and its backgrounds) cannot dominate its class.
+    """
+    if sources is None:
+        counts = Counter(targets)
+        weights = torch.tensor([1.0 / counts[t] for t in targets], dtype=torch.double)
+    else:
+        per_source = Counter(zip(targets, sources))
+        sources_in = Counter(t for t, _ in per_source)
+        weights = torch.tensor(
+            [1.0 / (sources_in[t] * per_source[(t, s)]) for t, s in zip(targets, sources)],
+            dtype=torch.double,
+        )
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(weights, num_samples=len(targets), generator=generator)

@@ -26,7 +26,12 @@ def build_loaders(
     train_set = ImageDataset(splits["train"], labels, transform)
     if not len(train_set):
         raise ValueError("the training split is empty; add photos or lower the val/test fractions")
-    sampler = balanced_sampler(train_set.targets, config.seed) if config.balance_classes else None
+    sources = [x.source for x in splits["train"]] if config.balance_sources else None
+    sampler = (
+        balanced_sampler(train_set.targets, config.seed, sources)
+        if config.balance_classes
+        else None
+    )
     generator = torch.Generator().manual_seed(config.seed)
     common = {
         "batch_size": config.batch_size,

@@ -248,10 +248,11 @@ def write_run_files(
     atomic_write_text(run_dir / "spec.json", spec.to_json())
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["path", "label", "split", "group"])
+    writer.writerow(["path", "label", "split", "group", "source"])
     for name, part in splits.items():
         for s in part:
-            writer.writerow([str(Path(s.path).resolve()), s.label, name, s.group or ""])
+            row = [str(Path(s.path).resolve()), s.label, name, s.group or "", s.source or ""]
+            writer.writerow(row)
     atomic_write_text(run_dir / "splits.csv", buffer.getvalue())
 
 
