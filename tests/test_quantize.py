@@ -31,8 +31,9 @@ def test_int8_agrees_with_fp32_on_real_photos(int8_model, tiny_model, photo_fold
     fp32 = list(Classifier(tiny_model).predict_batch(photos))
     int8 = list(Classifier(int8_model).predict_batch(photos))
     assert np.mean([a.label == b.label for a, b in zip(fp32, int8)]) >= 0.95
-    drift = max(abs(a.scores[k] - b.scores[k]) for a, b in zip(fp32, int8) for k in a.scores)
-    assert drift < 0.1
+    drift = [max(abs(a.scores[k] - b.scores[k]) for k in a.scores) for a, b in zip(fp32, int8)]
+    assert np.median(drift) < 0.05  # the export's own gross-error bound
+    assert max(drift) < 0.5
 
 
 def test_quantization_needs_photos_and_refuses_a_drifting_model(tiny_model, photo_folder, tmp_path):
