@@ -67,8 +67,9 @@ class Classifier:
         sha256: str | None = None,
     ) -> None:
         self.model_path: Path = resolve_model_path(model, precision)
+        data = self.model_path.read_bytes()  # hashed and loaded from the same bytes
         #: The model file's SHA-256, checked against ``sha256`` or ``SHA256SUMS`` when given.
-        self.sha256: str = verify_sha256(self.model_path, sha256)
+        self.sha256: str = verify_sha256(self.model_path, data, sha256)
         self.max_pixels = max_pixels
         self.fast_decode = fast_decode
         self.decode_threads = max(1, decode_threads)
@@ -84,7 +85,7 @@ class Classifier:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             self._session = ort.InferenceSession(
-                str(self.model_path), options, providers=providers or ["CPUExecutionProvider"]
+                data, options, providers=providers or ["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises several private exception types
             raise ModelError(

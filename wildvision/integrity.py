@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from ._atomic import atomic_write_text
 from .errors import ModelError
 
 SUMS_FILE = "SHA256SUMS"
@@ -37,14 +38,16 @@ def listed_sha256(path: str | Path) -> str | None:
     return None
 
 
-def verify_sha256(path: str | Path, expected: str | None = None) -> str:
-    """Check ``path`` against ``expected`` (or its ``SHA256SUMS`` entry); return its digest.
+def verify_sha256(path: str | Path, data: bytes, expected: str | None = None) -> str:
+    """Check ``data``, the bytes read from ``path``, against ``expected`` (or the file's
+    ``SHA256SUMS`` entry); return their digest. Checking the very bytes that will be loaded
+    leaves no window for the file to change between the check and the load.
 
     Raises:
-        ModelError: the file's digest differs: it is damaged or was changed.
+        ModelError: the digest differs: the file is damaged or was changed.
     """
     expected = (expected or listed_sha256(path) or "").lower()
-    actual = sha256_of(path)
+    actual = hashlib.sha256(data).hexdigest()
     if expected and actual != expected:
         raise ModelError(
             f"{path}: SHA-256 is {actual}, expected {expected}; the file is damaged or was "
@@ -58,5 +61,5 @@ def write_sums(folder: str | Path, pattern: str = "*.onnx") -> Path:
     folder = Path(folder)
     lines = [f"{sha256_of(p)}  {p.name}" for p in sorted(folder.glob(pattern))]
     target = folder / SUMS_FILE
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    atomic_write_text(target, "\n".join(lines) + "\n")
     return target
