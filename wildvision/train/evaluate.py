@@ -109,6 +109,15 @@ def headline(metrics: dict[str, Any], label: str = "ivory") -> dict[str, Any]:
     }
 
 
+def headline_cells(h: dict[str, Any], label: str = "ivory") -> str:
+    """A ``headline`` as markdown table cells, ``AUROC | recall at precision 0.9 | false
+    flags on other``, the way the model card and training/README.md show them."""
+    return (
+        f"{h[f'{label}_auroc']:.4f} | {h[f'{label}_recall_at_precision_0.9']:.3f} | "
+        f"{h['other_false_flag_rate']:.2%}"
+    )
+
+
 def _shifted(samples: Sequence[Sample]) -> Iterable[Any]:
     """Shift-test renderings, made lazily; an unreadable photo passes through to fail later."""
     for index, sample in enumerate(samples):
