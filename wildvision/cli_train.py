@@ -20,6 +20,7 @@ def _training():
 
 def cmd_train(args: argparse.Namespace) -> int:
     _training()
+    from .train.distributed import is_main_process
     from .train.trainer import train
 
     overrides = {
@@ -41,6 +42,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         result = train(resume=args.resume)
     else:
         result = train(args.config, **overrides)
+    if not is_main_process():  # the other processes of a torchrun launch stay quiet
+        return 0
     print(
         f"best checkpoint: {result.best_checkpoint} (epoch {result.best_epoch}, "
         f"val macro-F1 {result.val_macro_f1:.4f})"

@@ -80,7 +80,9 @@ class TrainConfig:
     version: str = "0.1.0"
     output_dir: str = "runs"
     name: str | None = None
-    device: str = "auto"
+    device: str = "auto"  # under torchrun: auto/cuda (the GPU of LOCAL_RANK) or cpu
+    amp: str = "auto"  # mixed precision on CUDA: auto (bf16, else fp16) | bf16 | fp16 | off
+    channels_last: bool | None = None  # channels-last memory; None = on for CUDA, off on CPU
     max_steps_per_epoch: int | None = None
     train_limit_per_class: int | None = None  # subsample the train split only (val/test kept)
 
@@ -109,6 +111,8 @@ class TrainConfig:
                 f"mixup/cutmix pair photos within a batch: batch_size must be even, "
                 f"got {self.batch_size}"
             )
+        if self.amp not in ("auto", "bf16", "fp16", "off"):
+            raise ConfigError(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
         if self.balance_sources and not self.balance_classes:
             raise ConfigError("balance_sources works within balance_classes; set both.")
         return self

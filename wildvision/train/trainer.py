@@ -1,5 +1,6 @@
 """Fine-tune a pretrained timm backbone: head warm-up, then full fine-tune with AdamW and a
-cosine schedule; keeps the checkpoint with the best validation macro-F1."""
+cosine schedule; keeps the checkpoint with the best validation macro-F1. Runs alone or as
+one of many processes under ``torchrun`` (see ``distributed``)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .calibration import choose_thresholds, fit_temperature, negative_log_likeli
 from .checkpoint import open_run_for_resume, save_checkpoint
 from .config import TrainConfig, load_config
 from .data import Sample, class_counts, load_samples, split_samples, subsample_per_class
+from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
 from .metrics import classification_report
 from .model_factory import build_spec, create_model
@@ -66,6 +68,9 @@ def train(
 
     ``resume=RUN_DIR`` continues an interrupted run from its last complete epoch, with the
     run's own config and split (no ``config`` or overrides then).
+
+    Launched by ``torchrun``, each process trains on its slice of the data (DDP); rank 0
+    writes the run and returns the test metrics, the other ranks return none.
     """
     saved = None
     if resume is not None:
@@ -78,7 +83,22 @@ def train(
         elif overrides:
             config = load_config(None, **{**config.to_dict(), **overrides})
         seed_everything(config.seed)
-        splits = gather_splits(config)
+        splits = gather_splits(config) if is_main_process() else {}
+    runtime = start_runtime(config.device, config.amp, config.channels_last)
+    try:
+        return _train(config, runtime.share(splits), saved, resume, runtime)
+    finally:
+        runtime.close()
+
+
+def _train(
+    config: TrainConfig,
+    splits: dict[str, list[Sample]],
+    saved: dict[str, Any] | None,
+    resume: str | Path | None,
+    runtime: Runtime,
+) -> TrainResult:
+    log = runtime.log
     labels = config.labels or sorted({s.label for part in splits.values() for s in part})
     model = create_model(config.model, len(labels), "none" if saved else config.pretrained)
     spec = build_spec(
@@ -91,30 +111,38 @@ def train(
     )
     if resume is not None:
         run_dir = Path(resume)
-        print(f"resuming {run_dir} after epoch {saved['epoch'] if saved else 0}")
-    else:
+        log(f"resuming {run_dir} after epoch {saved['epoch'] if saved else 0}")
+    elif runtime.is_main:
         run_dir = make_run_dir(config)
         write_run_files(run_dir, config, spec, splits)
-    device = resolve_device(config.device)
-    print(f"run folder {run_dir}; device {device}; labels {labels}")
+    run_dir = runtime.share(run_dir if resume is not None or runtime.is_main else None)
+    device = runtime.device
+    processes = f" x {runtime.world_size} processes" if runtime.distributed else ""
+    log(f"run folder {run_dir}; device {device}{processes}; labels {labels}")
     for name, part in splits.items():
-        print(f"  {name}: {len(part)} photos {class_counts(part)}")
+        log(f"  {name}: {len(part)} photos {class_counts(part)}")
 
-    loaders = build_loaders(config, spec, labels, splits)
-    model.to(device)
+    loaders = build_loaders(config, spec, labels, splits, runtime.rank, runtime.world_size)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     mixer, train_loss_fn = build_mixing(config, len(labels))
+    runtime.prepare(model)  # on the device, every rank with rank 0's weights
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
     best, rows, done = (-1.0, 0), [], 0
-    if saved is not None:
+    scaler = runtime.grad_scaler()
+    if saved is not None:  # every rank loads the same last.pt
         done, best, rows = restore_training(saved, model, ema)
+        if saved["train_state"].get("scaler"):
+            scaler.load_state_dict(saved["train_state"]["scaler"])
     phases = [("head", config.head_epochs), ("full", config.epochs - config.head_epochs)]
     epoch = 0
+    trained = model
     for phase, epochs in phases:
         if epochs == 0:
             continue
+        del trained  # drop the last phase's DDP wrapper (and its gradient hooks) first
         steps = steps_per_epoch(loaders["train"], config) * epochs
         optimizer, scheduler = build_optimizer(model, config, phase, steps)
+        trained = runtime.wrap(model)  # DDP per phase: the trainable parameters changed
         if saved is not None and saved["train_state"]["phase"] == phase and epoch < done:
             optimizer.load_state_dict(saved["train_state"]["optimizer"])
             scheduler.load_state_dict(saved["train_state"]["scheduler"])
@@ -123,19 +151,21 @@ def train(
             if epoch <= done:
                 continue
             started = time.perf_counter()
-            seed_epoch(config, epoch, loaders["train"])
+            seed_epoch(config, epoch, loaders["train"], runtime.rank)
             train_loss = train_one_epoch(
-                model,
+                trained,
                 loaders["train"],
                 train_loss_fn or loss_fn,
                 optimizer,
                 scheduler,
-                device,
+                runtime,
                 desc=f"epoch {epoch}/{config.epochs} ({phase})",
                 max_steps=config.max_steps_per_epoch,
                 mixer=mixer,
                 ema=ema,
+                scaler=scaler,
             )
+            train_loss = runtime.mean(train_loss)
             evaluated = ema.module if ema is not None else model
             targets, logits, val_loss = predict_loader(evaluated, loaders["val"], device, loss_fn)
             report = classification_report(targets, softmax(logits), labels)
@@ -150,6 +180,11 @@ def train(
                 "seconds": round(time.perf_counter() - started, 1),
             }
             rows.append(row)
+            improved = report["macro_f1"] > best[0]
+            if improved:
+                best = (report["macro_f1"], epoch)
+            if not runtime.is_main:  # every rank validates alike; rank 0 alone writes
+                continue
             write_metrics(run_dir / "metrics.csv", rows)
             checkpoint = {
                 "model": evaluated.state_dict(),
@@ -158,8 +193,7 @@ def train(
                 "epoch": epoch,
                 "val": report,
             }
-            if report["macro_f1"] > best[0]:
-                best = (report["macro_f1"], epoch)
+            if improved:
                 save_checkpoint(run_dir / "best.pt", checkpoint)
             train_state = {
                 "phase": phase,
@@ -169,10 +203,13 @@ def train(
                 "rows": rows,
                 "ema_updates": getattr(ema, "updates", 0),
                 "train_model": model.state_dict() if ema is not None else None,
+                "scaler": scaler.state_dict() if scaler.is_enabled() else None,
             }
             save_checkpoint(run_dir / "last.pt", {**checkpoint, "train_state": train_state})
-            print(f"epoch {epoch}: " + ", ".join(f"{k}={row[k]}" for k in METRIC_FIELDS[3:]))
+            log(f"epoch {epoch}: " + ", ".join(f"{k}={row[k]}" for k in METRIC_FIELDS[3:]))
 
+    if not runtime.is_main:  # calibration, the test split and their files are rank 0's
+        return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], {})
     state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     if config.calibrate:
@@ -182,7 +219,7 @@ def train(
         targets, logits, _ = predict_loader(model, loaders["test"], device)
         test_metrics = classification_report(targets, softmax(logits, spec.temperature), labels)
         atomic_write_text(run_dir / "test_metrics.json", json.dumps(test_metrics, indent=2))
-        print(
+        log(
             f"test: accuracy={test_metrics['accuracy']:.4f} macro_f1={test_metrics['macro_f1']:.4f}"
         )
     return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], test_metrics)
@@ -272,27 +309,43 @@ def build_mixing(config: TrainConfig, num_classes: int) -> tuple[Mixup | None, n
 
 
 def train_one_epoch(
-    model, loader, loss_fn, optimizer, scheduler, device, desc, max_steps=None, mixer=None, ema=None
-):
+    model: nn.Module,
+    loader: DataLoader,
+    loss_fn: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    runtime: Runtime,
+    desc: str,
+    max_steps: int | None = None,
+    mixer: Mixup | None = None,
+    ema: ModelEmaV3 | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> float:
+    """One pass over this rank's slice; returns its mean training loss. ``model`` may be
+    DDP-wrapped; the EMA follows the model inside."""
     model.train()
+    scaler = scaler or runtime.grad_scaler()
     total, count = 0.0, 0
-    bar = tqdm(loader, desc=desc, total=min(len(loader), max_steps or len(loader)), leave=False)
+    steps = min(len(loader), max_steps or len(loader))
+    bar = tqdm(loader, desc=desc, total=steps, leave=False, disable=not runtime.is_main)
     for step, (images, targets) in enumerate(bar):
         if max_steps and step >= max_steps:
             break
-        images, targets = images.to(device), targets.to(device)
+        images, targets = runtime.to_device(images), targets.to(runtime.device)
         if mixer is not None and len(targets) % 2 == 0:
             images, targets = mixer(images, targets)
         elif mixer is not None:  # an odd last batch: soft targets without mixing
             targets = nn.functional.one_hot(targets, mixer.num_classes).float()
-        loss = loss_fn(model(images), targets)
+        with runtime.autocast():
+            loss = loss_fn(model(images).float(), targets)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         scheduler.step()
         if ema is not None:
             ema.updates = getattr(ema, "updates", 0) + 1  # warm-up counts steps of the whole run
-            ema.update(model, step=ema.updates)
+            ema.update(unwrap(model), step=ema.updates)
         total += loss.item() * len(targets)
         count += len(targets)
         bar.set_postfix(loss=f"{total / count:.4f}")
@@ -306,7 +359,8 @@ def predict_loader(
     """Targets, logits and mean loss over a loader."""
     model.eval()
     targets, probs, total = [], [], 0.0
-    for images, batch_targets in tqdm(loader, desc="evaluating", leave=False):
+    bar = tqdm(loader, desc="evaluating", leave=False, disable=not is_main_process())
+    for images, batch_targets in bar:
         logits = model(images.to(device)).float().cpu()
         if loss_fn is not None:
             total += loss_fn(logits, batch_targets).item() * len(batch_targets)

@@ -1,0 +1,102 @@
+"""Distributed training: the trainer under ``torchrun`` with 2 CPU processes (gloo) writes one
+run, resumes after a kill, and learns as well as a single process on the same photos."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from tests.test_resume import _epochs_done  # noqa: E402
+from wildvision.errors import ConfigError  # noqa: E402
+from wildvision.train.checkpoint import load_checkpoint_file  # noqa: E402
+from wildvision.train.dataset import balanced_sampler  # noqa: E402
+from wildvision.train.distributed import RankSlice, per_rank_batch  # noqa: E402
+from wildvision.train.trainer import train  # noqa: E402
+
+SETTINGS = {
+    "epochs": 2,
+    "head_epochs": 1,
+    "batch_size": 4,  # the global batch: 2 photos a step on each of 2 processes
+    "num_workers": 0,
+    "val_fraction": 0.25,
+    "test_fraction": 0.25,
+    "seed": 0,
+}
+
+
+def _torchrun(*args: str) -> list[str]:
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return [*launcher, "--nproc_per_node", "2", "-m", "wildvision", "train", *args]
+
+
+def test_rank_slices_split_one_draw_evenly():
+    base = balanced_sampler([0] * 7 + [1] * 4, seed=3)
+    slices = [RankSlice(base, rank, 2) for rank in range(2)]
+    drawn = []
+    for part in slices:
+        part.generator.manual_seed(5)  # seed_epoch seeds every rank's draw alike
+        drawn.append(list(part))
+    base.generator.manual_seed(5)
+    whole = list(base)
+    assert [len(d) for d in drawn] == [5, 5] == [len(s) for s in slices]
+    assert drawn[0] == whole[0:10:2] and drawn[1] == whole[1:10:2]
+
+
+def test_global_batch_must_split_over_the_processes():
+    assert per_rank_batch(32, 8, mixing=False) == 4
+    with pytest.raises(ConfigError, match="multiple of 4"):
+        per_rank_batch(6, 4, mixing=False)
+    with pytest.raises(ConfigError, match="multiple of 4"):
+        per_rank_batch(6, 2, mixing=True)
+
+
+def test_torchrun_two_processes_resume_and_match_a_single_process(photo_folder, tmp_path):
+    single = train(
+        None, data=[str(photo_folder)], output_dir=str(tmp_path / "ref"), name="ref", **SETTINGS
+    )
+    config = tmp_path / "config.yaml"
+    lines = [f"data: [{photo_folder}]", f"output_dir: {tmp_path / 'runs'}"]
+    config.write_text("\n".join(lines + [f"{k}: {v}" for k, v in SETTINGS.items()]) + "\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        _torchrun("--config", str(config), "--name", "ddp"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,  # one process group: the launcher and its workers
+    )
+    run_dir = tmp_path / "runs" / "ddp"
+    deadline = time.monotonic() + 300
+    try:
+        while _epochs_done(run_dir) != [1] and process.poll() is None:
+            assert time.monotonic() < deadline, "distributed training made no progress"
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # mid-way through epoch 2
+        process.wait()
+    assert not (run_dir / "test_metrics.json").exists(), "the run finished before the kill"
+
+    resumed = subprocess.run(
+        _torchrun("--resume", str(run_dir)), capture_output=True, text=True, timeout=300, env=env
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stdout.count("resuming") == 1  # rank 0 alone prints
+    assert resumed.stdout.count("best checkpoint") == 1
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
+    assert _epochs_done(run_dir) == [1, 2]  # rank 0 alone wrote each epoch once
+
+    best = load_checkpoint_file(run_dir / "best.pt")
+    assert not any(name.startswith("module.") for name in best["model"])  # unwrapped weights
+    ddp_test = json.loads((run_dir / "test_metrics.json").read_text())
+    # 6 validation and 6 test photos: one photo is 1/6; both runs must learn the task
+    assert best["val"]["macro_f1"] >= 0.8 and single.val_macro_f1 >= 0.8
+    assert ddp_test["accuracy"] >= 0.8
+    assert abs(ddp_test["accuracy"] - single.test_metrics["accuracy"]) <= 0.34
