@@ -4,6 +4,7 @@ results equal to ``Classifier.predict_batch`` on the same photos."""
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,8 @@ def test_workers_import_this_checkout(local_ray):
 
 def test_paths_match_predict_batch(local_ray, tiny_model, photos, expected):
     ds = ray.data.from_items([{"path": p, "listing_id": i} for i, p in enumerate(photos)])
-    scored = score_dataset(ds, tiny_model, batch_size=4, concurrency=2, label_scores=True)
+    with pytest.warns(RuntimeWarning, match="reserve 2 of the cluster's 2 CPUs"):
+        scored = score_dataset(ds, tiny_model, batch_size=4, concurrency=2, label_scores=True)
     rows = scored.take_all()
 
     _check(rows, expected)
@@ -92,7 +94,7 @@ def test_bytes_match_predict_batch(local_ray, tiny_model, photos, expected):
     items = [{"name": p, "image": Path(p).read_bytes()} for p in photos]
     items.append({"name": "missing", "image": None})
     scored = score_dataset(
-        ray.data.from_items(items), tiny_model, bytes_column="image", batch_size=4
+        ray.data.from_items(items), tiny_model, bytes_column="image", batch_size=4, num_cpus=0.5
     )
     rows = scored.take_all()
 
@@ -102,9 +104,21 @@ def test_bytes_match_predict_batch(local_ray, tiny_model, photos, expected):
     _check([r for r in rows if r["name"] != "missing"], expected, key="name")
 
 
+def test_read_binary_files_feeds_two_actors(local_ray, tiny_model, photos, expected):
+    """The README's object-storage pattern: a read stage, then 2 actors that leave it a CPU."""
+    ds = ray.data.read_binary_files(photos, include_paths=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # 2 x 0.5 CPUs: no starvation warning
+        scored = score_dataset(ds, tiny_model, bytes_column="bytes", concurrency=2, num_cpus=0.5)
+    rows = scored.take_all()
+
+    assert "bytes" not in rows[0]
+    _check(rows, expected)
+
+
 def test_refuses_wrong_columns(local_ray, tiny_model):
     ds = ray.data.from_items([{"image_path": "a.jpg", "label": "x"}])
     with pytest.raises(ValueError, match="path_column"):
-        score_dataset(ds, tiny_model)
+        score_dataset(ds, tiny_model, concurrency=1)
     with pytest.raises(ValueError, match="already has result column"):
-        score_dataset(ds, tiny_model, path_column="image_path")
+        score_dataset(ds, tiny_model, path_column="image_path", concurrency=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,7 @@ def score_dataset(
         raise ValueError(
             f"batch_size and concurrency must be at least 1, got {batch_size}, {concurrency}"
         )
+    _warn_if_actors_take_every_cpu(concurrency * num_cpus)
     options = dict(classifier_options or {})
     driver = Classifier(model, **{k: v for k, v in options.items() if k != "providers"})
     column = bytes_column or path_column
@@ -184,6 +186,24 @@ def _columns(
                 p.scores.get(label, float("nan")) for p in predictions
             ]
     return columns
+
+
+def _warn_if_actors_take_every_cpu(reserved: float) -> None:
+    """Warn when the actors would reserve every CPU Ray has: a ``read_*`` stage feeding them
+    then never gets a CPU and the job waits forever (seen with ``read_binary_files``)."""
+    if not ray.is_initialized():
+        return  # Ray starts with the job; its size is unknown here
+    available = ray.cluster_resources().get("CPU", 0)
+    if available and reserved >= available:
+        warnings.warn(
+            f"the scoring actors reserve {reserved:g} of the cluster's {available:g} CPUs: "
+            "a read stage (read_binary_files, read_parquet, ...) before them cannot start "
+            "and the job will wait forever. Lower concurrency or num_cpus so that "
+            "concurrency * num_cpus < the CPUs. Data already in memory (ray.data.from_items, "
+            "from_pandas) has no read stage and is not affected.",
+            RuntimeWarning,
+            stacklevel=3,  # the caller of score_dataset
+        )
 
 
 def _check_columns(ds: ray.data.Dataset, column: str, added: list[str]) -> None:
