@@ -100,3 +100,51 @@ def test_torchrun_two_processes_resume_and_match_a_single_process(photo_folder, 
     assert best["val"]["macro_f1"] >= 0.8 and single.val_macro_f1 >= 0.8
     assert ddp_test["accuracy"] >= 0.8
     assert abs(ddp_test["accuracy"] - single.test_metrics["accuracy"]) <= 0.34
+
+
+@pytest.mark.parametrize("amp_dtype", [torch.bfloat16, torch.float16])
+def test_mixed_precision_and_channels_last_steps_learn(amp_dtype):
+    """The GPU code path (autocast, fp16 gradient scaling, channels-last) run on CPU, where
+    torch supports it too: the loss must stay finite and fall on a batch it can memorise."""
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from wildvision.train.distributed import Runtime
+    from wildvision.train.trainer import train_one_epoch
+
+    torch.manual_seed(0)
+    runtime = Runtime(device=torch.device("cpu"), amp_dtype=amp_dtype, channels_last=True)
+    model = runtime.prepare(
+        nn.Sequential(
+            nn.Conv2d(3, 8, 3), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2)
+        )
+    )
+    images, targets = torch.randn(8, 3, 16, 16), torch.tensor([0, 1] * 4)
+    loader = DataLoader(TensorDataset(images, targets), batch_size=8)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.05)
+    scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
+    scaler = runtime.grad_scaler()
+    assert scaler.is_enabled() == (amp_dtype == torch.float16)
+    seen = []  # the conv's output dtype and layout in the training forward pass
+    model[0].register_forward_hook(
+        lambda _m, _i, out: seen.append(
+            (out.dtype, out.is_contiguous(memory_format=torch.channels_last))
+        )
+    )
+
+    losses = [
+        train_one_epoch(
+            model,
+            loader,
+            nn.CrossEntropyLoss(),
+            optimizer,
+            scheduler,
+            runtime,
+            "amp",
+            scaler=scaler,
+        )
+        for _ in range(30)
+    ]
+    assert all(torch.isfinite(torch.tensor(losses)))
+    assert losses[-1] < 0.5 * losses[0]
+    assert set(seen) == {(amp_dtype, True)}  # autocast ran, on channels-last tensors
