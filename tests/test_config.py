@@ -44,3 +44,5 @@ def test_missing_data_and_bad_values_are_refused(tmp_path):
         load_config(None, data=["p"], pretrained="imagenet")
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.yaml")
+    with pytest.raises(ConfigError, match="amp must be one of auto, bf16, fp16, off"):
+        load_config(None, data=["p"], amp="fp8")

@@ -16,6 +16,9 @@ import yaml
 
 from ..errors import ConfigError
 
+#: Mixed-precision settings (``amp``); they apply on CUDA only.
+AMP_MODES = ("auto", "bf16", "fp16", "off")
+
 
 @dataclass
 class DataSource:
@@ -111,8 +114,8 @@ class TrainConfig:
                 f"mixup/cutmix pair photos within a batch: batch_size must be even, "
                 f"got {self.batch_size}"
             )
-        if self.amp not in ("auto", "bf16", "fp16", "off"):
-            raise ConfigError(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
+        if self.amp not in AMP_MODES:
+            raise ConfigError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
         if self.balance_sources and not self.balance_classes:
             raise ConfigError("balance_sources works within balance_classes; set both.")
         return self

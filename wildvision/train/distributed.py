@@ -28,8 +28,6 @@ from torch.utils.data import Sampler
 
 from ..errors import ConfigError
 
-AMP_MODES = ("auto", "bf16", "fp16", "off")
-
 
 @dataclass
 class Runtime:
@@ -124,24 +122,21 @@ def is_main_process() -> bool:
     return env_rank() == 0
 
 
-def start_runtime(device: str = "auto", amp: str = "auto", channels_last: bool | None = None):
-    """The runtime of this process: joins the process group when launched by ``torchrun``."""
+def start_runtime(
+    device: str = "auto", amp: str = "auto", channels_last: bool | None = None
+) -> Runtime:
+    """The runtime of this process: joins the process group when launched by ``torchrun``.
+    The arguments are a ``TrainConfig``'s, which has checked them."""
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local_rank = env_rank(), int(os.environ.get("LOCAL_RANK", "0"))
-    if amp not in AMP_MODES:
-        raise ConfigError(f"amp must be one of {', '.join(AMP_MODES)}, got {amp!r}")
-    cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
-    if world_size > 1:
-        if cuda and device not in ("auto", "cuda"):
+    target = resolve_device(device)
+    if world_size > 1 and target.type == "cuda":
+        if device not in ("auto", "cuda"):
             raise ConfigError(
                 f"under torchrun each process uses the GPU of its LOCAL_RANK; set device "
                 f"to 'auto' or 'cuda', not {device!r} (pick GPUs with CUDA_VISIBLE_DEVICES)."
             )
-        target = torch.device("cuda", local_rank) if cuda else torch.device("cpu")
-    elif device == "auto":
-        target = torch.device("cuda" if cuda else "cpu")
-    else:
-        target = torch.device(device)
+        target = torch.device("cuda", local_rank)
     if target.type == "cuda":
         torch.cuda.set_device(target)
     owns = False
@@ -157,6 +152,13 @@ def start_runtime(device: str = "auto", amp: str = "auto", channels_last: bool |
         channels_last=on_cuda if channels_last is None else channels_last and on_cuda,
         owns_group=owns,
     )
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto``: the GPU when there is one, else the CPU; any other name as torch reads it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
 
 
 def _amp_dtype(amp: str) -> torch.dtype | None:

@@ -15,8 +15,9 @@ from ..spec import ModelSpec
 from .config import build_config
 from .data import read_manifest
 from .dataset import ImageDataset
+from .distributed import resolve_device
 from .export import load_checkpoint
-from .trainer import calibrate_run, resolve_device
+from .trainer import calibrate_run
 from .transforms import EvalTransform
 
 

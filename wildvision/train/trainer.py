@@ -260,12 +260,6 @@ def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
     return splits
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def make_run_dir(config: TrainConfig) -> Path:
     base = Path(config.output_dir)
     name = config.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}"
