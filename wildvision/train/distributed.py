@@ -64,12 +64,10 @@ class Runtime:
         return torch.amp.GradScaler(self.device.type, enabled=self.amp_dtype == torch.float16)
 
     def prepare(self, model: nn.Module) -> nn.Module:
-        """Move the model to the device (channels-last on CUDA) and give every rank rank 0's
-        weights and buffers."""
+        """Move the model to the device (channels-last on CUDA). Every rank builds the same
+        weights (same seed, or the same ``last.pt``), and each ``wrap`` broadcasts rank 0's
+        anyway (DDP does at construction)."""
         model.to(self.device)
-        if self.distributed:  # before channels-last: collectives want contiguous tensors
-            for tensor in model.state_dict().values():
-                dist.broadcast(tensor, src=0)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
         return model

@@ -125,7 +125,7 @@ def _train(
     loaders = build_loaders(config, spec, labels, splits, runtime.rank, runtime.world_size)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     mixer, train_loss_fn = build_mixing(config, len(labels))
-    runtime.prepare(model)  # on the device, every rank with rank 0's weights
+    runtime.prepare(model)  # on the device (DDP gives every rank rank 0's weights at wrap)
     ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=True) if config.ema_decay else None
     best, rows, done = (-1.0, 0), [], 0
     scaler = runtime.grad_scaler()
