@@ -85,10 +85,6 @@ class Runtime:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=ids)
 
-    def barrier(self) -> None:
-        if self.distributed:
-            dist.barrier()
-
     def share(self, value: Any) -> Any:
         """Rank 0's ``value`` on every rank (any picklable object)."""
         if not self.distributed:
