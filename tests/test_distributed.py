@@ -148,3 +148,33 @@ def test_mixed_precision_and_channels_last_steps_learn(amp_dtype):
     assert all(torch.isfinite(torch.tensor(losses)))
     assert losses[-1] < 0.5 * losses[0]
     assert set(seen) == {(amp_dtype, True)}  # autocast ran, on channels-last tensors
+
+
+@pytest.mark.parametrize("device", ["auto", "cuda"])
+def test_a_single_gpu_run_gets_an_indexed_device(monkeypatch, device):
+    """`torch.cuda.set_device` refuses a device without an index: on one GPU, with device
+    auto or cuda and no torchrun, the runtime must pick cuda:LOCAL_RANK (0)."""
+    from wildvision.train import distributed
+
+    chosen = []
+
+    def set_device(target):
+        if isinstance(target, torch.device) and target.index is None:
+            raise ValueError("Expected a torch.device with a specified index")
+        chosen.append(target)
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "set_device", set_device)
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    runtime = distributed.start_runtime(device, amp="auto")
+    assert chosen == [torch.device("cuda", 0)]
+    assert runtime.device == torch.device("cuda", 0)
+    assert runtime.amp_dtype == torch.bfloat16 and runtime.channels_last
+
+
+def test_the_training_floor_turns_off_the_albumentations_update_check():
+    import wildvision.train  # noqa: F401
+
+    assert os.environ.get("NO_ALBUMENTATIONS_UPDATE") == "1"

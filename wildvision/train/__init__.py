@@ -7,6 +7,12 @@ without it raises an ImportError that says how to install it.
 from __future__ import annotations
 
 import importlib.util
+import os
+
+# albumentations asks the network for a newer version at import: a name-resolution warning
+# and a wait on offline machines. The training floor never needs that; a user's own setting
+# of the variable wins.
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 _REQUIRED = ("torch", "timm", "albumentations", "onnx", "yaml", "tqdm")
 

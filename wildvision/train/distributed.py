@@ -131,6 +131,8 @@ def start_runtime(
                 f"to 'auto' or 'cuda', not {device!r} (pick GPUs with CUDA_VISIBLE_DEVICES)."
             )
         target = torch.device("cuda", local_rank)
+    if target.type == "cuda" and target.index is None:  # "auto"/"cuda": this process's GPU
+        target = torch.device("cuda", local_rank)
     if target.type == "cuda":
         torch.cuda.set_device(target)
     owns = False
