@@ -51,25 +51,27 @@ def photo_folder(tmp_path_factory) -> Path:
     return root
 
 
+def train_tiny(data: Path, output: Path, name: str, **overrides):
+    """Two epochs on a photo folder, batch 4 (three steps an epoch), half the photos held
+    out for validation and test."""
+    trainer = pytest.importorskip("wildvision.train.trainer")
+    settings = {"epochs": 2, "head_epochs": 1, "batch_size": 4, "num_workers": 0, "seed": 0}
+    return trainer.train(
+        None,
+        data=[str(data)],
+        output_dir=str(output),
+        name=name,
+        val_fraction=0.25,
+        test_fraction=0.25,
+        **{**settings, **overrides},
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_run(photo_folder, tmp_path_factory):
     """A two-epoch training run on ``photo_folder`` (about ten seconds on two cores); batch 4
     gives each epoch three steps, so the result does not hang on one lucky step."""
-    trainer = pytest.importorskip("wildvision.train.trainer")
-    output = tmp_path_factory.mktemp("runs")
-    return trainer.train(
-        None,
-        data=[str(photo_folder)],
-        epochs=2,
-        head_epochs=1,
-        batch_size=4,
-        num_workers=0,
-        output_dir=str(output),
-        name="tiny",
-        val_fraction=0.25,
-        test_fraction=0.25,
-        seed=0,
-    )
+    return train_tiny(photo_folder, tmp_path_factory.mktemp("runs"), "tiny")
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +80,21 @@ def tiny_model(tiny_run) -> Path:
     from wildvision.train.export import export_onnx
 
     return export_onnx(tiny_run.run_dir)
+
+
+@pytest.fixture(scope="session")
+def wildlife_folder(photo_folder, tmp_path_factory) -> Path:
+    """``photo_folder`` relabelled so a model can block: the cat crops are ``ivory`` (a
+    wildlife label), the coffee crops ``other``."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("wildlife")
+    shutil.copytree(photo_folder / "animal", root / "ivory")
+    shutil.copytree(photo_folder / "drink", root / "other")
+    return root
+
+
+@pytest.fixture(scope="session")
+def wildlife_run(wildlife_folder, tmp_path_factory):
+    """A tiny run with a wildlife label, calibrated by false-flag budget, with its guard."""
+    return train_tiny(wildlife_folder, tmp_path_factory.mktemp("runs"), "wildlife", guard_k=2)

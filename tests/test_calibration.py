@@ -1,18 +1,27 @@
-"""Temperature scaling and threshold selection."""
+"""Temperature scaling and threshold selection, by precision and by false-flag budget."""
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
+
 import numpy as np
 import pytest
+import yaml
 
+from wildvision.errors import ConfigError
 from wildvision.spec import Thresholds
 from wildvision.train.calibration import (
     choose_thresholds,
+    choose_thresholds_by_budget,
     fit_temperature,
     negative_log_likelihood,
     softmax,
+    threshold_for_budget,
     threshold_for_precision,
 )
+from wildvision.train.config import TrainConfig, build_config
 
 
 def overconfident_logits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -79,3 +88,235 @@ def test_choose_thresholds_only_for_wildlife_and_review_below_block():
 def test_softmax_rows_sum_to_one():
     logits, _ = overconfident_logits(10, seed=4)
     assert softmax(logits, 2.0).sum(1) == pytest.approx(np.ones(10))
+
+
+def above(value: float) -> float:
+    return float(np.nextafter(value, np.inf))
+
+
+def passing(scores, threshold: float) -> float:
+    return float((np.asarray(scores) >= threshold).mean())
+
+
+def test_threshold_for_budget_hand_case():
+    negatives = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    # 10% of ten negatives: one (0.95) may pass, 0.9 must not: just above 0.9
+    assert threshold_for_budget(negatives, 0.1) == above(0.9)
+    assert threshold_for_budget(negatives, 0.25) == above(0.8)  # two may pass, not three
+    assert threshold_for_budget(negatives, 0.0) == above(0.95)  # none: above the highest
+    assert threshold_for_budget(negatives, 1.0) == 0.0  # all may pass
+    assert passing(negatives, threshold_for_budget(negatives, 0.1)) == 0.1
+
+
+def test_threshold_for_budget_keeps_ties_together():
+    negatives = [0.5, 0.5, 0.5, 0.2]
+    # letting one 0.5 through lets all three (75% > 50%): all are kept out together
+    assert threshold_for_budget(negatives, 0.5) == above(0.5)
+    assert threshold_for_budget(negatives, 0.75) == above(0.2)
+    assert passing(negatives, threshold_for_budget(negatives, 0.75)) == 0.75
+
+
+def test_threshold_for_budget_is_the_lowest_that_keeps_the_budget():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        # int8-like outputs: a few distinct values, many ties
+        negatives = rng.integers(0, 12, rng.integers(1, 40)) / 11.0
+        budget = float(rng.choice([0.0, 0.01, 0.05, 0.1, 0.3, 0.5]))
+        threshold = threshold_for_budget(negatives, budget)
+        assert 0.0 <= threshold <= 1.0
+        cannot = (negatives == 1.0).mean() > budget  # documented: 1.0 is the highest cut
+        assert passing(negatives, threshold) <= budget or (cannot and threshold == 1.0)
+        if threshold > 0.0:  # one step lower lets too many through
+            assert passing(negatives, np.nextafter(threshold, -np.inf)) > budget
+        order = rng.permutation(len(negatives))
+        assert threshold_for_budget(negatives[order], budget) == threshold
+
+
+def test_threshold_for_budget_edge_cases():
+    # a negative at exactly 1.0 cannot be kept out by a threshold <= 1: 1.0, documented
+    assert threshold_for_budget([1.0, 0.3], 0.0) == 1.0
+    assert threshold_for_budget([], 0.01) == 1.0  # no negatives: the most cautious threshold
+    assert threshold_for_budget(np.array([0.2], dtype=np.float32), 0.0) > 0.2
+    with pytest.raises(ConfigError, match="share of ordinary photos"):
+        threshold_for_budget([0.1], 1.5)
+    with pytest.raises(ConfigError, match="NaN"):
+        threshold_for_budget([0.1, np.nan], 0.1)
+
+
+def budget_case():
+    """Four ivory photos and ten ordinary ones; columns ivory, other."""
+    ivory = np.array([0.99, 0.85, 0.6, 0.3])
+    other = np.array([0.9, 0.7, 0.7, 0.4, 0.3, 0.2, 0.1, 0.1, 0.05, 0.0])
+    scores = np.r_[ivory, other]
+    probs = np.c_[scores, 1 - scores]
+    targets = np.r_[np.zeros(4, int), np.ones(10, int)]
+    return probs, targets, targets == 1
+
+
+def test_choose_thresholds_by_budget_one_label_is_exact():
+    probs, targets, negatives = budget_case()
+    chosen = choose_thresholds_by_budget(
+        probs, targets, ["ivory", "other"], ["ivory"], negatives,
+        review_budget=0.1, block_budget=0.0,
+    )  # fmt: skip
+    # review: one ordinary photo (0.9) may pass, the tied 0.7s may not
+    assert chosen == {"ivory": Thresholds(block=above(0.9), review=above(0.7))}
+    chosen = choose_thresholds_by_budget(
+        probs, targets, ["ivory", "other"], ["ivory"], negatives,
+        review_budget=0.3, block_budget=0.1,
+    )  # fmt: skip
+    assert chosen == {"ivory": Thresholds(block=above(0.7), review=above(0.4))}
+
+
+def test_choose_thresholds_by_budget_splits_the_budget_over_wildlife_labels():
+    # columns: ivory, horn, other; a photo is flagged if either wildlife label passes
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(3), 200)
+    targets = np.full(200, 2)
+    negatives = np.ones(200, dtype=bool)
+    labels = ["ivory", "horn", "other"]
+    both = choose_thresholds_by_budget(
+        probs, targets, labels, ["ivory", "horn"], negatives, review_budget=0.02, block_budget=0.01
+    )
+    for column, label in enumerate(("ivory", "horn")):  # each gets half: 1% review, 0.5% block
+        assert both[label].review == threshold_for_budget(probs[:, column], 0.01)
+        assert both[label].block == threshold_for_budget(probs[:, column], 0.005)
+    flagged = (probs[:, 0] >= both["ivory"].review) | (probs[:, 1] >= both["horn"].review)
+    assert flagged.mean() <= 0.02
+    alone = choose_thresholds_by_budget(
+        probs, targets, labels, ["ivory"], negatives, review_budget=0.02, block_budget=0.01
+    )
+    assert alone["ivory"].review == threshold_for_budget(probs[:, 0], 0.02)
+
+
+def test_choose_thresholds_by_budget_refuses_bad_input():
+    probs, targets, negatives = budget_case()
+    with pytest.raises(ConfigError, match="block_budget <= review_budget"):
+        choose_thresholds_by_budget(
+            probs, targets, ["ivory", "other"], ["ivory"], negatives,
+            review_budget=0.001, block_budget=0.01,
+        )  # fmt: skip
+    with pytest.raises(ConfigError, match="same photos"):
+        choose_thresholds_by_budget(probs, targets, ["ivory", "other"], ["ivory"], negatives[1:])
+
+
+def test_config_budgets_default_and_validation():
+    config = TrainConfig(data=["x"]).validate()
+    assert (config.review_budget, config.block_budget) == (0.01, 0.001)
+    assert build_config({"data": ["x"], "review_budget": None, "block_budget": None})
+    for bad, match in (
+        ({"review_budget": 1.0}, r"review_budget is a share .* in \[0, 1\)"),
+        ({"block_budget": -0.1}, r"block_budget is a share"),
+        ({"review_budget": None}, "set both review_budget and block_budget"),
+        ({"review_budget": 0.001, "block_budget": 0.01}, "block_budget <= review_budget"),
+    ):
+        with pytest.raises(ConfigError, match=match):
+            build_config({"data": ["x"], **bad})
+
+
+def test_recalibrate_refuses_budgets_and_precisions_together(tmp_path):
+    pytest.importorskip("torch")
+    from wildvision.train.recalibrate import recalibrate
+
+    with pytest.raises(ConfigError, match="not both"):
+        recalibrate(tmp_path, review_budget=0.01, block_precision=0.9)
+
+
+def relabelled_run(run_dir, target, names):
+    """A copy of a run whose two classes are renamed (e.g. animal -> ivory, drink -> other),
+    so a tiny run can stand in for an ivory model."""
+    torch = pytest.importorskip("torch")
+    target.mkdir()
+    for name in ("best.pt", "config.yaml", "spec.json"):
+        shutil.copy(run_dir / name, target / name)
+    state = torch.load(target / "best.pt", map_location="cpu", weights_only=True)
+    state["spec"] = {
+        **state["spec"],
+        "labels": [names[x] for x in state["spec"]["labels"]],
+        "wildlife_labels": [],
+        "thresholds": {},
+    }
+    torch.save(state, target / "best.pt")
+    with open(run_dir / "splits.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    with open(target / "splits.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows({**row, "label": names[row["label"]]} for row in rows)
+    return target
+
+
+def val_scores(run, label):
+    """The calibrated validation probabilities of ``label``, as calibration computes them,
+    and the rows' labels."""
+    from torch.utils.data import DataLoader
+
+    from wildvision.train.data import read_manifest
+    from wildvision.train.dataset import ImageDataset
+    from wildvision.train.export import load_checkpoint
+    from wildvision.train.trainer import predict_loader
+    from wildvision.train.transforms import EvalTransform
+
+    model, spec = load_checkpoint(run)
+    val = [s for s in read_manifest(run / "splits.csv") if s.split == "val"]
+    loader = DataLoader(ImageDataset(val, spec.labels, EvalTransform(spec)), batch_size=32)
+    targets, logits, _ = predict_loader(model, loader, "cpu")
+    probs = softmax(logits, spec.temperature)[:, spec.labels.index(label)]
+    return probs, [spec.labels[t] for t in targets]
+
+
+def test_calibrate_cli_by_budget_then_precision(tiny_run, tmp_path, capsys):
+    from wildvision.cli import main
+
+    run = relabelled_run(tiny_run.run_dir, tmp_path / "run", {"animal": "ivory", "drink": "other"})
+
+    assert main(["calibrate", str(run), "--review-budget", "0.34", "--block-budget", "0"]) == 0
+    assert "by false-flag budget: review 34.00%, block 0.00%" in capsys.readouterr().out
+    spec = json.loads((run / "spec.json").read_text())
+    assert spec["budgets"] == {"review": 0.34, "block": 0.0}
+    probs, labels = val_scores(run, "ivory")
+    others = probs[np.array(labels) == "other"]
+    assert len(others) == 3  # one of three may go to review, none may be blocked
+    assert spec["thresholds"]["ivory"] == {
+        "block": threshold_for_budget(others, 0.0),
+        "review": threshold_for_budget(others, 0.34),
+    }
+    assert (others >= spec["thresholds"]["ivory"]["block"]).sum() == 0
+    assert (others >= spec["thresholds"]["ivory"]["review"]).sum() <= 1
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert (config["review_budget"], config["block_budget"]) == (0.34, 0.0)
+
+    # a precision flag switches to precision and clears the budgets, and that sticks
+    assert main(["calibrate", str(run), "--block-precision", "0.9"]) == 0
+    assert "(by precision)" in capsys.readouterr().out
+    assert json.loads((run / "spec.json").read_text())["budgets"] is None
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    assert (config["review_budget"], config["block_budget"]) == (None, None)
+    assert config["block_precision"] == 0.9
+    assert main(["calibrate", str(run)]) == 0
+    assert json.loads((run / "spec.json").read_text())["budgets"] is None
+
+    # one budget flag switches back; the other budget is the default
+    assert main(["calibrate", str(run), "--review-budget", "0.05"]) == 0
+    assert json.loads((run / "spec.json").read_text())["budgets"] == {
+        "review": 0.05,
+        "block": 0.001,
+    }
+
+    # both kinds at once are refused, and nothing is changed
+    before = (run / "spec.json").read_text()
+    assert (
+        main(["calibrate", str(run), "--review-budget", "0.01", "--review-precision", "0.8"]) == 2
+    )
+    assert "not both" in capsys.readouterr().err
+    assert (run / "spec.json").read_text() == before
+
+
+def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, capsys):
+    from wildvision.train.recalibrate import recalibrate
+
+    names = {"animal": "ivory", "drink": "ceramic"}
+    run = relabelled_run(tiny_run.run_dir, tmp_path / "run", names)
+    spec = recalibrate(run, review_budget=0.01, block_budget=0.001)
+    assert "no 'other' photos" in capsys.readouterr().out
+    assert spec.budgets is None and set(spec.thresholds) == {"ivory"}

@@ -113,3 +113,85 @@ def test_real_museum_manifest_splits_by_object(shared_datasets):
     assert not groups["train"] & groups["test"] and not groups["val"] & groups["test"]
     test_share = Counter(s.label for s in splits["test"])["bone"] / 195
     assert 0.12 <= test_share <= 0.18
+
+
+# --- data sources: exclusions, source names, rendered graphics ---------------------------
+
+
+def broad_like_manifest(tmp_path):
+    header = ("path", "label", "category", "source")
+    rows = [
+        ("a.jpg", "other", "animal_elephant", "caltech101"),
+        ("b.jpg", "other", "Faces", "caltech101"),
+        ("c.jpg", "other", "painting", "dvscripts"),
+        ("d.jpg", "other", "artwork", ""),
+    ]
+    return write_manifest(tmp_path / "manifest.csv", rows, header)
+
+
+def test_exclude_drops_rows_by_column_value(tmp_path):
+    from wildvision.train.config import DataSource
+    from wildvision.train.data import samples_from_source
+
+    broad_like_manifest(tmp_path)
+    source = DataSource(str(tmp_path), exclude={"category": ["animal_elephant", "painting"]})
+    assert [s.path.name for s in samples_from_source(source)] == ["b.jpg", "d.jpg"]
+
+
+def test_exclude_names_a_missing_column(tmp_path):
+    from wildvision.train.config import DataSource
+    from wildvision.train.data import samples_from_source
+
+    broad_like_manifest(tmp_path)
+    with pytest.raises(ConfigError, match=r"no column\(s\) \['kind'\]"):
+        samples_from_source(DataSource(str(tmp_path), exclude={"kind": ["x"]}))
+
+
+def test_a_source_name_keeps_two_datasets_apart(tmp_path):
+    from wildvision.train.config import DataSource
+    from wildvision.train.data import samples_from_source
+
+    broad_like_manifest(tmp_path)
+    sources = [s.source for s in samples_from_source(DataSource(str(tmp_path), name="broad"))]
+    assert sources == ["broad/caltech101", "broad/caltech101", "broad/dvscripts", "broad"]
+    by_category = samples_from_source(DataSource(str(tmp_path), source_column="category"))
+    assert [s.source for s in by_category][:2] == ["animal_elephant", "Faces"]
+
+
+def test_an_image_folder_takes_the_source_name(photo_folder):
+    from wildvision.train.config import DataSource
+    from wildvision.train.data import samples_from_source
+
+    found = samples_from_source(DataSource(str(photo_folder), name="mine"))
+    assert {s.source for s in found} == {"mine"}
+
+
+def test_synthetic_graphics_render_once_into_the_cache(tmp_path):
+    from wildvision.train.config import DataSource
+    from wildvision.train.data import samples_from_source
+
+    source = DataSource("synthetic:graphics", count=12)
+    first = samples_from_source(source, seed=3, cache_dir=tmp_path)
+    assert len(first) == 12 and {s.label for s in first} == {"other"}
+    assert {s.source for s in first} == {"synthetic"} and all(s.path.is_file() for s in first)
+    assert samples_from_source(source, seed=3, cache_dir=tmp_path) == first
+    with pytest.raises(ConfigError, match="needs 'count'"):
+        samples_from_source(DataSource("synthetic:graphics"), cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="synthetic:graphics"):
+        samples_from_source(DataSource("synthetic:faces", count=3), cache_dir=tmp_path)
+
+
+def test_a_source_with_its_own_split_leaves_the_others_split_alone(tmp_path, photo_folder):
+    from wildvision.train.config import load_config
+    from wildvision.train.trainer import gather_splits
+
+    extra = {"source": "synthetic:graphics", "count": 20, "own_split": True}
+    common = {"val_fraction": 0.25, "test_fraction": 0.25, "output_dir": str(tmp_path)}
+    alone = gather_splits(load_config(None, data=[str(photo_folder)], **common))
+    mixed = gather_splits(load_config(None, data=[str(photo_folder), extra], **common))
+    for split in ("train", "val", "test"):
+        rendered = [s for s in mixed[split] if s.source == "synthetic"]
+        assert [s for s in mixed[split] if s.source != "synthetic"] == alone[split]
+        assert 0 < len(rendered) < 20 or split == "train"
+    again = gather_splits(load_config(None, data=[str(photo_folder), extra], **common))
+    assert again == mixed  # the hash split is stable

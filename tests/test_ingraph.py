@@ -61,8 +61,11 @@ def test_ingraph_model_takes_decoded_uint8_photos_directly(ingraph_model):
     (image_input,) = session.get_inputs()
     assert image_input.name == "image" and image_input.type == "tensor(uint8)"
     pixels = np.asarray(Image.open(skimage_photo("coffee.png")).convert("RGB"))[None]
-    logits, probabilities = session.run(None, {"image": pixels})
+    names = [o.name for o in session.get_outputs()]
+    assert names == ["logits", "probabilities", "embedding"]  # no wildlife label: no guard
+    logits, probabilities, embedding = session.run(None, {"image": pixels})
     assert probabilities.shape == (1, 2) and abs(float(probabilities.sum()) - 1) < 1e-5
+    assert embedding.shape == (1, 1280) and abs(float(np.linalg.norm(embedding)) - 1) < 1e-4
 
 
 def test_ingraph_tta_flip_averages_the_photo_and_its_mirror(ingraph_model, photo_folder):

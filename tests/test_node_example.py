@@ -70,3 +70,38 @@ def test_node_reports_bad_files_and_goes_on(ingraph_model, tmp_path):
     code, node = run_node(ingraph_model, [bad, SAMPLE_PHOTO])
     assert code == 1
     assert node[0]["decision"] == "error" and node[1]["error"] is None
+
+
+@pytest.fixture(scope="module")
+def guarded_ingraph_model(wildlife_run, wildlife_folder, tmp_path_factory):
+    from wildvision.train.export import export_ingraph
+
+    photos = sorted(wildlife_folder.rglob("*.jpg"))[::6]
+    folder = tmp_path_factory.mktemp("node-guard")
+    return export_ingraph(wildlife_run.run_dir, folder / "m.ingraph.onnx", images=photos)
+
+
+def test_node_matches_python_on_the_guard_and_the_embedding(guarded_ingraph_model, tmp_path):
+    photos = []
+    for name in ("chelsea.png", "coffee.png", "astronaut.png"):
+        target = tmp_path / name
+        Image.open(skimage_photo(name)).convert("RGB").save(target)
+        photos.append(target)
+    result = subprocess.run(
+        ["node", "classify.js", str(guarded_ingraph_model), *map(str, photos), "--json"]
+        + ["--embedding"],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    node = [json.loads(line) for line in result.stdout.splitlines()]
+    classifier = Classifier(guarded_ingraph_model)
+    assert classifier.spec.guard is not None
+    python = list(classifier.predict_batch(photos))
+    embeddings = classifier.embed(photos)
+    for js, py, embedding in zip(node, python, embeddings):
+        assert js["decision"] == py.decision
+        assert js["guard_distance"] == pytest.approx(py.guard_distance, abs=1e-4)
+        assert js["embedding"] == pytest.approx(embedding.tolist(), abs=1e-4)

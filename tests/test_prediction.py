@@ -115,7 +115,15 @@ def test_a_successful_prediction_is_ok():
 )
 def test_to_dict_round_trips(prediction):
     data = prediction.to_dict()
-    assert set(data) == {"label", "score", "scores", "decision", "error", "source"}
+    assert set(data) == {
+        "label",
+        "score",
+        "scores",
+        "decision",
+        "error",
+        "source",
+        "guard_distance",
+    }
     assert data["label"] == prediction.label
     assert data["score"] == prediction.score
     assert data["scores"] == dict(prediction.scores)

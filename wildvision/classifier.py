@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -25,6 +25,8 @@ INPUT_NAME = "pixel_values"
 #: Input of the in-graph variant: decoded uint8 RGB photos [N, H, W, 3] at any size.
 IMAGE_INPUT = "image"
 PROBABILITIES_OUTPUT = "probabilities"
+EMBEDDING_OUTPUT = "embedding"  # L2-normalised pooled features (models exported from 0.3.0)
+GUARD_OUTPUT = "guard_distance"  # distance to the wildlife training photos (see spec.guard)
 
 
 class Classifier:
@@ -109,7 +111,9 @@ class Classifier:
         prepared = self._prepare(image)
         if isinstance(prepared, ImageError):
             raise prepared
-        return self._to_prediction(self._infer([prepared])[0], describe(image))
+        probabilities, distances = self._infer([prepared])
+        distance = None if distances is None else float(distances[0])
+        return self._to_prediction(probabilities[0], describe(image), distance)
 
     def predict_batch(
         self, images: Iterable[ImageInput], batch_size: int = 32
@@ -165,14 +169,48 @@ class Classifier:
         return load_image(image, max_pixels=self.max_pixels, min_size=min_size)
 
     def _run(self, input_name: str, batch: np.ndarray) -> np.ndarray:
-        """One onnxruntime run (two with ``tta_flip``: the mirror image, averaged)."""
-        (probabilities,) = self._session.run([PROBABILITIES_OUTPUT], {input_name: batch})
+        """Calibrated probabilities of one batch (see ``_run_outputs``)."""
+        return self._run_outputs(input_name, batch)[0]
+
+    def _run_outputs(
+        self, input_name: str, batch: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and guard distances (None for a model without a guard) of one
+        onnxruntime run; two with ``tta_flip``: the mirror image, averaged."""
+        names = [PROBABILITIES_OUTPUT, GUARD_OUTPUT] if self.spec.guard else [PROBABILITIES_OUTPUT]
+        outputs = self._session.run(names, {input_name: batch})
         if self.tta_flip:
             width_axis = 3 if input_name == INPUT_NAME else 2  # NCHW floats, NHWC pixels
             mirrored = np.ascontiguousarray(np.flip(batch, axis=width_axis))
-            (flipped,) = self._session.run([PROBABILITIES_OUTPUT], {input_name: mirrored})
-            probabilities = (probabilities + flipped) / 2
-        return probabilities
+            flipped = self._session.run(names, {input_name: mirrored})
+            outputs = [(a + b) / 2 for a, b in zip(outputs, flipped)]
+        return outputs[0], (outputs[1] if len(outputs) > 1 else None)
+
+    def embed(self, images: Sequence[ImageInput]) -> np.ndarray:
+        """The L2-normalised embeddings (the pooled features the model's head sees) of
+        ``images``, one row each: ``[len(images), spec.embedding_size]`` float32.
+
+        Raises:
+            ImageError: an input cannot be decoded.
+            ModelError: the model has no ``embedding`` output (exported before 0.3.0).
+        """
+        if EMBEDDING_OUTPUT not in {o.name for o in self._session.get_outputs()}:
+            raise ModelError(
+                f"{self.model_path} has no {EMBEDDING_OUTPUT!r} output; re-export it with "
+                "wildvision 0.3 or later (`wildvision export RUN`)."
+            )
+        rows = []
+        for item in images:
+            prepared = self._prepare(item)
+            if isinstance(prepared, ImageError):
+                raise prepared
+            name = IMAGE_INPUT if self.ingraph else INPUT_NAME
+            dtype = np.uint8 if self.ingraph else np.float32
+            batch = np.ascontiguousarray(prepared[None], dtype=dtype)
+            (embedding,) = self._session.run([EMBEDDING_OUTPUT], {name: batch})
+            rows.append(embedding[0])
+        width = self.spec.embedding_size or 0
+        return np.stack(rows) if rows else np.zeros((0, width), dtype=np.float32)
 
     def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
         """The model's input for one image: normalised CHW floats, or for an in-graph model
@@ -185,17 +223,19 @@ class Classifier:
         except ImageError as exc:
             return exc
 
-    def _infer(self, arrays: list[np.ndarray]) -> np.ndarray:
+    def _infer(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and guard distances (or None) of prepared inputs."""
         if not self.ingraph:
             step = self.session_batch
-            return np.concatenate(
-                [
-                    self.predict_proba(np.stack(arrays[i : i + step]))
-                    for i in range(0, len(arrays), step)
-                ]
-            )
-        # photos differ in size: one run each
-        return np.stack([self.predict_proba_pixels(pixels[None])[0] for pixels in arrays])
+            name, dtype = INPUT_NAME, np.float32
+            parts = [np.stack(arrays[i : i + step]) for i in range(0, len(arrays), step)]
+        else:  # photos differ in size: one run each
+            name, dtype = IMAGE_INPUT, np.uint8
+            parts = [pixels[None] for pixels in arrays]
+        runs = [self._run_outputs(name, np.ascontiguousarray(p, dtype=dtype)) for p in parts]
+        probabilities = np.concatenate([r[0] for r in runs])
+        distances = None if runs[0][1] is None else np.concatenate([r[1] for r in runs])
+        return probabilities, distances
 
     def _predict_prepared(
         self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]
@@ -209,20 +249,25 @@ class Classifier:
                 arrays.append(prepared)
                 positions.append(index)
         if arrays:
-            probabilities = self._infer(arrays)
-            for index, row in zip(positions, probabilities):
-                results[index] = self._to_prediction(row, describe(chunk[index][0]))
+            probabilities, distances = self._infer(arrays)
+            for n, index in enumerate(positions):
+                distance = None if distances is None else float(distances[n])
+                source = describe(chunk[index][0])
+                results[index] = self._to_prediction(probabilities[n], source, distance)
         return results  # type: ignore[return-value]
 
-    def _to_prediction(self, row: np.ndarray, source: str) -> Prediction:
+    def _to_prediction(
+        self, row: np.ndarray, source: str, guard_distance: float | None = None
+    ) -> Prediction:
         scores = {label: float(p) for label, p in zip(self.spec.labels, row)}
         best = int(np.argmax(row))
         return Prediction(
             label=self.spec.labels[best],
             score=float(row[best]),
             scores=scores,
-            decision=decide(scores, self.spec),
+            decision=decide(scores, self.spec, guard_distance),
             source=source,
+            guard_distance=guard_distance,
         )
 
     def _check_signature(self) -> None:
@@ -250,6 +295,11 @@ class Classifier:
             raise ModelError(
                 f"{self.model_path}: model outputs {width} classes but its spec lists "
                 f"{len(self.spec.labels)} labels; re-export the model."
+            )
+        if self.spec.guard is not None and GUARD_OUTPUT not in outputs:
+            raise ModelError(
+                f"{self.model_path}: its spec has a guard but the graph has no "
+                f"{GUARD_OUTPUT!r} output; re-export the model."
             )
 
     def __repr__(self) -> str:

@@ -87,9 +87,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from .train.recalibrate import recalibrate
 
     spec = recalibrate(
-        args.run, block_precision=args.block_precision, review_precision=args.review_precision
+        args.run,
+        review_budget=args.review_budget,
+        block_budget=args.block_budget,
+        block_precision=args.block_precision,
+        review_precision=args.review_precision,
     )
-    print(f"temperature {spec.temperature:.4f}; thresholds {spec.to_dict()['thresholds']}")
+    rule = (
+        "by precision"
+        if spec.budgets is None
+        else "by false-flag budget: "
+        + ", ".join(f"{k} {v:.2%}" for k, v in spec.budgets.items())
+        + " of 'other' photos"
+    )
+    print(f"temperature {spec.temperature:.4f}; thresholds {spec.to_dict()['thresholds']} ({rule})")
     print(f"next: wildvision export {args.run}")
     return 0
 
@@ -103,9 +114,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         args.model,
         args.data,
         split=split,
+        category_column=args.category_column,
         shift=not args.no_shift,
         output_dir=args.output_dir,
         tta_flip=args.tta_flip,
+        prevalence=args.prevalence,
     )
     for condition, report in summary.items():
         flag = report["other_false_flag_rate"]
@@ -121,9 +134,50 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"F1 {row['f1']:.3f} AUROC {auroc} R@P0.9 {row['recall_at_precision_0.9']:.3f} "
                 f"n={row['support']}"
             )
+        _print_budget_figures(report)
+        for title, key in (
+            ("source", "false_flags_by_source"),
+            ("category", "false_flags_by_category"),
+        ):
+            _print_false_flags(title, report.get(key) or {})
     if args.output_dir:
         print(f"wrote {args.output_dir}/metrics.json and report.html")
     return 0
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def _print_budget_figures(report: dict) -> None:
+    """Recall at 1% / 0.1% false flags and the expected precision at the prevalence."""
+    suffix = "_recall_at_false_flags"
+    for key, rates in report.items():
+        if key.endswith(suffix) and isinstance(rates, dict):
+            cells = ", ".join(f"{_percent(r)} at {float(rate):.1%}" for rate, r in rates.items())
+            print(f"  {key[: -len(suffix)]} recall at false flags on 'other': {cells}")
+    expected = report.get("expected_precision") or {}
+    for label, row in expected.items():
+        if label != "prevalence":
+            print(
+                f"  {label} expected precision at {expected['prevalence']:.2%} prevalence: "
+                f"flagged {_percent(row['flagged'])}, blocked {_percent(row['blocked'])}"
+            )
+
+
+def _print_false_flags(title: str, table: dict, limit: int = 12) -> None:
+    """A small table of false flags on 'other' photos per source or category."""
+    if not table:
+        return
+    width = max(len(title), *(len(name) for name in list(table)[:limit]))
+    print(f"  false flags on 'other' by {title}:")
+    print(f"    {title:{width}s}  photos  flagged  blocked")
+    for name, row in list(table.items())[:limit]:
+        print(
+            f"    {name:{width}s}  {row['photos']:6d}  {row['flagged']:7.2%}  {row['blocked']:7.2%}"
+        )
+    if len(table) > limit:
+        print(f"    ... {len(table) - limit} more in metrics.json (-o)")
 
 
 def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
@@ -167,10 +221,40 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_export)
 
-    p = verbs.add_parser("calibrate", help="refit temperature and thresholds on validation data")
+    p = verbs.add_parser(
+        "calibrate",
+        help="refit temperature and thresholds on validation data",
+        description="Refit a run's temperature and thresholds on its validation photos. "
+        "Thresholds come from false-flag budgets on the 'other' photos (the run's config, "
+        "default 1%% to review or block, 0.1%% blocked) or, when a precision flag is given, "
+        "from target precisions (the budgets are then cleared). Budget and precision flags "
+        "cannot be mixed.",
+    )
     p.add_argument("run", help="training run folder")
-    p.add_argument("--block-precision", type=float, default=None)
-    p.add_argument("--review-precision", type=float, default=None)
+    p.add_argument(
+        "--review-budget",
+        type=float,
+        default=None,
+        help="share of 'other' photos that may go to review or block, e.g. 0.01",
+    )
+    p.add_argument(
+        "--block-budget",
+        type=float,
+        default=None,
+        help="share of 'other' photos that may be blocked, e.g. 0.001",
+    )
+    p.add_argument(
+        "--block-precision",
+        type=float,
+        default=None,
+        help="choose thresholds by precision instead (clears the budgets)",
+    )
+    p.add_argument(
+        "--review-precision",
+        type=float,
+        default=None,
+        help="choose thresholds by precision instead (clears the budgets)",
+    )
     p.set_defaults(func=cmd_calibrate)
 
     p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")
@@ -185,5 +269,16 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
+    )
+    p.add_argument(
+        "--prevalence",
+        type=float,
+        default=0.01,
+        help="share of wildlife photos in the stream for the expected precision (default 0.01)",
+    )
+    p.add_argument(
+        "--category-column",
+        default="category",
+        help="manifest column to break false flags down by (default: category)",
     )
     p.set_defaults(func=cmd_evaluate)

@@ -20,6 +20,8 @@ class Prediction:
         decision: ``block``, ``review`` or ``allow`` (``error`` when the image failed).
         error: why the image could not be classified, else None.
         source: a short name of the input (its path, or a description).
+        guard_distance: how far the image lies from the model's wildlife training photos
+            (see ``ModelSpec.guard``); None for a model without a guard.
     """
 
     label: str
@@ -28,6 +30,7 @@ class Prediction:
     decision: str = "allow"
     error: str | None = None
     source: str | None = None
+    guard_distance: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -44,15 +47,30 @@ class Prediction:
         return cls(label="", score=0.0, scores={}, decision="error", error=error, source=source)
 
 
-def decide(scores: Mapping[str, float], spec: ModelSpec) -> str:
+def decide(
+    scores: Mapping[str, float], spec: ModelSpec, guard_distance: float | None = None
+) -> str:
     """``block`` if any wildlife label reaches its block threshold, ``review`` if any reaches
-    its review threshold, else ``allow``. Look-alikes and ``other`` never block."""
+    its review threshold, else ``allow``. Look-alikes and ``other`` never block.
+
+    With a guard (``spec.guard``) and the image's ``guard_distance``, an image farther than
+    ``block_distance`` from every wildlife training photo is at most ``review``, and one
+    farther than ``review_distance`` is ``allow``.
+    """
     decision = "allow"
     for label in spec.wildlife_labels:
         threshold = spec.thresholds[label]
         probability = scores.get(label, 0.0)
         if probability >= threshold.block:
-            return "block"
+            decision = "block"
+            break
         if probability >= threshold.review:
             decision = "review"
+    guard = spec.guard
+    if guard is None or guard_distance is None or decision == "allow":
+        return decision
+    if guard_distance > guard.review_distance:
+        return "allow"
+    if guard_distance > guard.block_distance:
+        return "review"
     return decision

@@ -34,6 +34,19 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """The open-set guard: how far (cosine distance to the ``k``-th nearest wildlife training
+    photo, the model's ``guard_distance`` output) a photo may lie and still be blocked or
+    reviewed. A photo unlike every wildlife photo the model saw is capped at ``review`` past
+    ``block_distance`` and at ``allow`` past ``review_distance``."""
+
+    k: int = 5
+    block_distance: float = 1.0
+    review_distance: float = 1.0
+    bank_size: int = 0  # how many wildlife training photos the graph compares against
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything about a model except its weights; see the module docstring."""
 
@@ -48,6 +61,11 @@ class ModelSpec:
     temperature: float = 1.0
     wildlife_labels: tuple[str, ...] = ()
     thresholds: Mapping[str, Thresholds] = field(default_factory=dict)
+    # the false-flag budgets the thresholds were chosen for: {"review": 0.01, "block": 0.001}
+    # (share of ordinary photos sent to review or block); None = chosen by precision
+    budgets: Mapping[str, float] | None = None
+    guard: Guard | None = None
+    embedding_size: int | None = None  # width of the model's ``embedding`` output, if any
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -63,6 +81,10 @@ class ModelSpec:
             k: v if isinstance(v, Thresholds) else Thresholds(**v) for k, v in thresholds.items()
         }
         object.__setattr__(self, "thresholds", thresholds)
+        if isinstance(self.guard, Mapping):
+            object.__setattr__(self, "guard", Guard(**self.guard))
+        if self.budgets is not None:
+            object.__setattr__(self, "budgets", {k: float(v) for k, v in self.budgets.items()})
         self._validate()
 
     @property
@@ -81,6 +103,8 @@ class ModelSpec:
         data["std"] = list(self.std)
         data["wildlife_labels"] = list(self.wildlife_labels)
         data["thresholds"] = {k: asdict(v) for k, v in self.thresholds.items()}
+        data["guard"] = asdict(self.guard) if self.guard is not None else None
+        data["budgets"] = dict(self.budgets) if self.budgets is not None else None
         return data
 
     def to_json(self) -> str:
@@ -147,3 +171,13 @@ class ModelSpec:
         for label, t in self.thresholds.items():
             if not 0.0 <= t.review <= t.block <= 1.0:
                 fail(f"thresholds for {label!r} need 0 <= review <= block <= 1, got {t}")
+        if self.budgets is not None:
+            bad = {k: v for k, v in self.budgets.items() if k not in DECISIONS or not 0 <= v <= 1}
+            if bad:
+                fail(f"budgets must map 'review'/'block' to a rate in [0, 1], got {bad}")
+        if self.guard is not None:
+            g = self.guard
+            if not (isinstance(g.k, int) and g.k >= 1 and 0 <= g.block_distance <= 2):
+                fail(f"guard needs k >= 1 and distances in [0, 2], got {g}")
+            if not g.block_distance <= g.review_distance <= 2:
+                fail(f"guard needs block_distance <= review_distance, got {g}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Classify photos with an exported wildvision model from Node.js.
 //
-//   node classify.js MODEL.ingraph.onnx photo.jpg [more.png ...] [--json]
+//   node classify.js MODEL.ingraph.onnx photo.jpg [more.png ...] [--json] [--embedding]
 //
 // The in-graph model takes decoded RGB pixels (uint8 [1, H, W, 3], any size) and does the
 // resize, crop and normalisation itself, so all this program does is decode the photo. The
@@ -78,22 +78,30 @@ function decode(path) {
 }
 
 // --- the decision rule: the same as wildvision.prediction.decide ---
-function decide(scores, spec) {
+// With a guard (spec.guard, models from 0.3.0), a photo far from every wildlife training
+// photo (the graph's guard_distance output) is capped: at review past block_distance, at
+// allow past review_distance.
+function decide(scores, spec, guardDistance) {
   let decision = "allow";
   for (const label of spec.wildlife_labels) {
     const t = spec.thresholds[label];
     const p = scores[label] || 0;
-    if (p >= t.block) return "block";
+    if (p >= t.block) { decision = "block"; break; }
     if (p >= t.review) decision = "review";
   }
+  const guard = spec.guard;
+  if (!guard || guardDistance === null || decision === "allow") return decision;
+  if (guardDistance > guard.review_distance) return "allow";
+  if (guardDistance > guard.block_distance) return "review";
   return decision;
 }
 
 async function main(argv) {
   const json = argv.includes("--json");
-  const [modelPath, ...images] = argv.filter((a) => a !== "--json");
+  const withEmbedding = argv.includes("--embedding"); // add the "embedding" output to --json rows
+  const [modelPath, ...images] = argv.filter((a) => a !== "--json" && a !== "--embedding");
   if (!modelPath || images.length === 0) {
-    console.error("usage: node classify.js MODEL.ingraph.onnx IMAGE... [--json]");
+    console.error("usage: node classify.js MODEL.ingraph.onnx IMAGE... [--json] [--embedding]");
     return 2;
   }
   const metadata = readMetadata(fs.readFileSync(modelPath));
@@ -112,7 +120,13 @@ async function main(argv) {
       const probabilities = Array.from(output.probabilities.data);
       const scores = Object.fromEntries(spec.labels.map((label, i) => [label, probabilities[i]]));
       const best = probabilities.indexOf(Math.max(...probabilities));
-      const result = { source: path, label: spec.labels[best], score: probabilities[best], scores, decision: decide(scores, spec), error: null };
+      const guardDistance = output.guard_distance ? output.guard_distance.data[0] : null;
+      const embedding = output.embedding ? Array.from(output.embedding.data) : null;
+      const result = {
+        source: path, label: spec.labels[best], score: probabilities[best], scores,
+        decision: decide(scores, spec, guardDistance), guard_distance: guardDistance, error: null,
+      };
+      if (withEmbedding) result.embedding = embedding;
       console.log(json ? JSON.stringify(result) : `${path}\t${result.label}\t${result.score.toFixed(4)}\t${result.decision}`);
     } catch (err) {
       failed += 1;

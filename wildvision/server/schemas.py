@@ -18,6 +18,11 @@ class Classification(BaseModel):
     )
     error: str | None = Field(None, description="Why the photo failed (batch items only).")
     source: str | None = Field(None, description="The uploaded file's name.")
+    guard_distance: float | None = Field(
+        None,
+        description="Distance to the model's wildlife training photos (models with a guard): "
+        "past the spec's guard distances a photo cannot be blocked, then not reviewed.",
+    )
     model_version: str
 
 
@@ -30,6 +35,13 @@ class BatchResult(BaseModel):
 class ThresholdsInfo(BaseModel):
     block: float
     review: float
+
+
+class GuardInfo(BaseModel):
+    k: int
+    block_distance: float
+    review_distance: float
+    bank_size: int
 
 
 class ModelInfo(BaseModel):
@@ -48,6 +60,11 @@ class ModelInfo(BaseModel):
     thresholds: dict[str, ThresholdsInfo] = Field(
         description="Per wildlife label: block at or above `block`, review at or above `review`."
     )
+    budgets: dict[str, float] | None = Field(
+        None, description="The false-flag budgets the thresholds were chosen for, if any."
+    )
+    guard: GuardInfo | None = Field(None, description="The open-set guard, if the model has one.")
+    embedding_size: int | None = None
     schema_version: int
 
 

@@ -2,9 +2,19 @@
 
 Temperature scaling (Guo et al., 2017) divides the logits by one number T chosen to minimise
 the negative log-likelihood, so probabilities mean what they say without changing any
-argmax. Per-class thresholds are then chosen on the calibrated probabilities for a target
-precision: ``block`` where a label's one-vs-rest precision reaches e.g. 0.97, ``review`` at a
-lower one.
+argmax. Per-class thresholds are then chosen on the calibrated probabilities, in one of two
+ways:
+
+- **by budget** (the default): the share of ordinary photos (label ``other``) sent to
+  ``review`` or ``block`` may be at most e.g. 1%, and the share blocked at most 0.1%. A real
+  stream is ~99% ordinary photos, so this is the rate users feel, and unlike precision it
+  does not depend on how many ivory photos the validation split happens to hold.
+- **by precision**: ``block`` where a label's one-vs-rest precision on the validation split
+  reaches e.g. 0.97, ``review`` at a lower one. The figure only holds at the split's own
+  ivory share, which is far above any real stream's.
+
+Every rule here decides with ``score >= threshold`` and cuts tied scores together, so a
+threshold never depends on the order of equal scores (int8 models tie often).
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
 from ..spec import Thresholds
 
 
@@ -56,13 +67,16 @@ def fit_temperature(
     return float(np.exp((a + b) / 2))
 
 
-def threshold_for_precision(positive: np.ndarray, scores: np.ndarray, precision: float) -> float:
+def lowest_threshold_for_precision(
+    positive: np.ndarray, scores: np.ndarray, precision: float
+) -> float | None:
     """The lowest score threshold whose one-vs-rest precision is at least ``precision``
-    (the one that keeps most recall); 1.0 when no threshold reaches it."""
+    (the one that keeps most recall), or None when no threshold reaches it. Tied scores
+    pass or fail together."""
     positive = np.asarray(positive, dtype=bool)
     scores = np.asarray(scores, dtype=np.float64)
     if not positive.any():
-        return 1.0
+        return None
     order = np.argsort(-scores, kind="mergesort")
     sorted_scores = scores[order]
     hits = np.cumsum(positive[order])
@@ -71,8 +85,58 @@ def threshold_for_precision(positive: np.ndarray, scores: np.ndarray, precision:
     cut_precision = hits / np.arange(1, len(scores) + 1)
     ok = np.flatnonzero(last_of_tie & (cut_precision >= precision))
     if ok.size == 0:
-        return 1.0
+        return None
     return float(sorted_scores[ok.max()])
+
+
+def threshold_for_precision(positive: np.ndarray, scores: np.ndarray, precision: float) -> float:
+    """The lowest score threshold whose one-vs-rest precision is at least ``precision``
+    (the one that keeps most recall); 1.0 when no threshold reaches it."""
+    threshold = lowest_threshold_for_precision(positive, scores, precision)
+    return 1.0 if threshold is None else threshold
+
+
+def threshold_for_budget(negative_scores: np.ndarray, budget: float) -> float:
+    """The lowest threshold that sends at most ``budget`` of the negatives through.
+
+    The share of ``negative_scores`` with ``score >= threshold`` is at most ``budget``, and
+    no lower threshold has that property. The result lies just above (``np.nextafter``) the
+    highest negative score that must be kept out, so every positive that scores above it
+    still passes; tied negatives are kept out together (``budget=0`` gives a threshold just
+    above the highest negative).
+
+    Args:
+        negative_scores: the scores (probabilities in [0, 1]) of photos that must not pass.
+        budget: the share of them allowed through, in [0, 1].
+
+    Returns a threshold in [0, 1]. Two cases cannot be met exactly and are documented:
+
+    - no negatives: the false-flag rate is unknown, so the most cautious threshold, 1.0, is
+      returned (callers with a fallback, such as the trainer's calibration, use precision
+      instead before getting here);
+    - a negative that must be kept out scores exactly 1.0: nothing above 1.0 is a valid
+      threshold, so 1.0 is returned and those negatives still pass.
+
+    Raises:
+        ConfigError: ``budget`` is outside [0, 1] or a score is not finite.
+    """
+    if not 0.0 <= budget <= 1.0:
+        raise ConfigError(
+            f"a false-flag budget is a share of ordinary photos in [0, 1], got {budget!r}; "
+            "e.g. 0.01 for 1%."
+        )
+    scores = np.asarray(negative_scores, dtype=np.float64).ravel()
+    if scores.size == 0:
+        return 1.0
+    if not np.isfinite(scores).all():
+        raise ConfigError("negative scores hold NaN or infinity; check the model's outputs.")
+    values, counts = np.unique(scores, return_counts=True)  # ascending
+    passing = np.cumsum(counts[::-1])[::-1]  # how many negatives score >= each value
+    too_many = np.flatnonzero(passing / scores.size > budget)
+    if too_many.size == 0:
+        return 0.0  # every negative may pass
+    highest_kept_out = values[too_many.max()]
+    return float(min(np.nextafter(highest_kept_out, np.inf), 1.0))
 
 
 def choose_thresholds(
@@ -93,5 +157,58 @@ def choose_thresholds(
         positive = targets == i
         block = threshold_for_precision(positive, probabilities[:, i], block_precision)
         review = threshold_for_precision(positive, probabilities[:, i], review_precision)
+        chosen[label] = Thresholds(block=block, review=min(review, block))
+    return chosen
+
+
+def choose_thresholds_by_budget(
+    probabilities: np.ndarray,
+    targets: Sequence[int],
+    labels: Sequence[str],
+    wildlife_labels: Sequence[str],
+    negative_mask: np.ndarray,
+    *,
+    review_budget: float = 0.01,
+    block_budget: float = 0.001,
+) -> dict[str, Thresholds]:
+    """Per wildlife label, the lowest ``review`` and ``block`` thresholds that keep the
+    false flags on ordinary photos within their budgets.
+
+    ``review_budget`` bounds the share of negatives sent to review *or* block (a photo is
+    flagged when its score reaches ``review``), ``block_budget`` the share blocked.
+
+    A photo is flagged when *any* wildlife label passes, so with several wildlife labels
+    each gets an even share of the budget (``budget / len(wildlife_labels)``): the shares
+    add up to at most the budget (a union bound; the real rate is usually lower). With one
+    wildlife label the budget holds exactly on the validation photos.
+
+    Args:
+        probabilities: calibrated probabilities, one row per photo, one column per label.
+        targets: the true label index of each row (only checked for length: the negatives
+            are named by ``negative_mask``, so both choosers take the same arguments).
+        negative_mask: True for the rows that must not be flagged (the ``other`` photos).
+
+    Raises:
+        ConfigError: a budget is outside [0, 1], ``block_budget`` exceeds
+            ``review_budget``, or the arrays differ in length.
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    negative_mask = np.asarray(negative_mask, dtype=bool)
+    if not len(probabilities) == len(targets) == len(negative_mask):
+        raise ConfigError(
+            f"probabilities ({len(probabilities)} rows), targets ({len(targets)}) and "
+            f"negative_mask ({len(negative_mask)}) must describe the same photos."
+        )
+    if block_budget > review_budget:
+        raise ConfigError(
+            f"block_budget {block_budget} exceeds review_budget {review_budget}; blocked "
+            "photos are flagged too, so set block_budget <= review_budget."
+        )
+    share = max(1, len(wildlife_labels))
+    chosen = {}
+    for label in wildlife_labels:
+        negatives = probabilities[negative_mask, list(labels).index(label)]
+        block = threshold_for_budget(negatives, block_budget / share)
+        review = threshold_for_budget(negatives, review_budget / share)
         chosen[label] = Thresholds(block=block, review=min(review, block))
     return chosen

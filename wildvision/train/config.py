@@ -24,10 +24,17 @@ AMP_MODES = ("auto", "bf16", "fp16", "off")
 class DataSource:
     """One source of labelled photos: a manifest, a folder with ``manifest.csv``, or a tree."""
 
-    source: str
+    source: str  # a path, or ``synthetic:graphics`` for rendered text cards, memes, ...
     group_column: str = "group"
     label_map: dict[str, str] = field(default_factory=dict)
     limit_per_class: int | None = None
+    source_column: str = "source"  # the manifest column that ``balance_sources`` balances
+    name: str | None = None  # prefixed to each photo's source ("broad/caltech101")
+    exclude: dict[str, list[str]] = field(default_factory=dict)  # column -> values to drop
+    count: int | None = None  # how many images a ``synthetic:`` source renders
+    # split this source on its own, by a stable hash of each photo's group (or file), so
+    # adding or removing it leaves every other source's train/val/test split as it was
+    own_split: bool = False
 
 
 @dataclass
@@ -79,6 +86,21 @@ class TrainConfig:
     calibrate: bool = True  # fit temperature and thresholds on the validation split
     block_precision: float = 0.97
     review_precision: float = 0.85
+    # False-flag budgets: when both are set, calibration picks the thresholds so that at most
+    # review_budget of the validation split's ``other`` photos go to review or block and at
+    # most block_budget are blocked (a real stream is ~99% ordinary photos). Set both to null
+    # to choose thresholds by block_precision/review_precision as before.
+    review_budget: float | None = 0.01
+    block_budget: float | None = 0.001
+    # the open-set guard (see wildvision.train.guard): fitted at calibration on the wildlife
+    # training photos (at most guard_bank_size of them go into the exported graph); blocking
+    # stops past the distance that guard_block_keep of the held-out wildlife photos stay
+    # within, reviewing past guard_review_keep's
+    guard: bool = True
+    guard_k: int = 5
+    guard_block_keep: float = 0.98
+    guard_review_keep: float = 0.995
+    guard_bank_size: int = 1024  # 5 MB of float32 in the graph at lite0's 1,280 features
     pool_labels: list[str] = field(default_factory=lambda: ["other"])
     version: str = "0.1.0"
     output_dir: str = "runs"
@@ -116,8 +138,32 @@ class TrainConfig:
             )
         if self.amp not in AMP_MODES:
             raise ConfigError(f"amp must be one of {', '.join(AMP_MODES)}, got {self.amp!r}")
+        if self.guard_k < 1 or self.guard_bank_size < 1:
+            raise ConfigError("guard_k and guard_bank_size must be at least 1")
+        if not 0 < self.guard_block_keep <= self.guard_review_keep <= 1:
+            raise ConfigError(
+                "need 0 < guard_block_keep <= guard_review_keep <= 1, got "
+                f"{self.guard_block_keep}, {self.guard_review_keep}"
+            )
         if self.balance_sources and not self.balance_classes:
             raise ConfigError("balance_sources works within balance_classes; set both.")
+        for key in ("review_budget", "block_budget"):
+            value = getattr(self, key)
+            if value is not None and not 0 <= value < 1:
+                raise ConfigError(
+                    f"{key} is a share of ordinary photos in [0, 1), got {value!r} "
+                    "(e.g. 0.01 for 1%); null chooses thresholds by precision instead."
+                )
+        if (self.review_budget is None) != (self.block_budget is None):
+            raise ConfigError(
+                "set both review_budget and block_budget (thresholds by false-flag budget) "
+                "or neither (null: thresholds by block_precision/review_precision)."
+            )
+        if self.review_budget is not None and self.block_budget > self.review_budget:
+            raise ConfigError(
+                f"block_budget {self.block_budget} exceeds review_budget {self.review_budget}; "
+                "blocked photos are flagged too, so set block_budget <= review_budget."
+            )
         return self
 
 

@@ -8,16 +8,19 @@ split). Relative paths are taken from the manifest's folder.
 from __future__ import annotations
 
 import csv
+import hashlib
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ConfigError
+from .config import DataSource
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 SPLITS = ("train", "val", "test")
+SYNTHETIC_PREFIX = "synthetic:"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def read_manifest(
     group_column: str = "group",
     label_map: Mapping[str, str] | None = None,
     source_column: str = "source",
+    source_prefix: str | None = None,
+    exclude: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Sample]:
     """Read a CSV manifest (``path,label[,split][,group][,source]``); paths are relative to
     its folder.
@@ -44,7 +49,11 @@ def read_manifest(
     Args:
         group_column: the column that groups photos of one object or seller.
         source_column: the column naming where a photo comes from (for ``balance_sources``).
+        source_prefix: put in front of each source ("broad" -> "broad/caltech101"), so
+            sources of two datasets that share a name stay apart.
         label_map: rename labels on the way in (e.g. ``{"porcelain": "ceramic"}``).
+        exclude: drop rows whose column holds one of the values
+            (``{"category": ["animal_elephant"]}``).
     """
     manifest = Path(manifest)
     if not manifest.is_file():
@@ -60,7 +69,16 @@ def read_manifest(
                 f"manifest {manifest} lacks column(s) {sorted(missing)}; it needs a header "
                 "with at least 'path,label' (optional 'split', 'group')."
             )
+        drop = {column: set(values) for column, values in (exclude or {}).items()}
+        absent = sorted(set(drop) - set(reader.fieldnames or []))
+        if absent:
+            raise ConfigError(
+                f"manifest {manifest} has no column(s) {absent} to exclude by; its columns "
+                f"are {reader.fieldnames}."
+            )
         for line, row in enumerate(reader, start=2):
+            if any((row.get(column) or "").strip() in values for column, values in drop.items()):
+                continue
             label = (row["label"] or "").strip()
             if not label or not row["path"]:
                 raise ConfigError(f"{manifest}:{line}: empty path or label.")
@@ -73,12 +91,19 @@ def read_manifest(
                     label=label_map.get(label, label),
                     split=split,
                     group=(row.get(group_column) or "").strip() or None,
-                    source=(row.get(source_column) or "").strip() or None,
+                    source=_source_name(source_prefix, row.get(source_column)),
                 )
             )
     if not samples:
         raise ConfigError(f"manifest {manifest} lists no photos.")
     return samples
+
+
+def _source_name(prefix: str | None, value: str | None) -> str | None:
+    value = (value or "").strip() or None
+    if prefix and value:
+        return f"{prefix}/{value}"
+    return prefix or value
 
 
 def read_image_folder(root: str | Path) -> list[Sample]:
@@ -108,6 +133,69 @@ def load_samples(source: str | Path, **manifest_options) -> list[Sample]:
     if (source / "manifest.csv").is_file():
         return read_manifest(source / "manifest.csv", **manifest_options)
     return read_image_folder(source)
+
+
+def samples_from_source(
+    source: DataSource,
+    seed: int = 0,
+    cache_dir: str | Path = "runs",
+    *,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+) -> list[Sample]:
+    """The photos of one configured data source: a manifest, a folder, or a rendered set.
+
+    ``synthetic:graphics`` renders ``source.count`` text cards, memes, screenshots and the
+    like (label ``other``) into ``cache_dir/.synthetic/`` once, seeded, and reads them back
+    like any manifest.
+    """
+    path: str | Path = source.source
+    if source.source.startswith(SYNTHETIC_PREFIX):
+        path = _render_synthetic(source, seed, Path(cache_dir))
+    found = load_samples(
+        path,
+        group_column=source.group_column,
+        label_map=source.label_map,
+        source_column=source.source_column,
+        source_prefix=source.name,
+        exclude=source.exclude,
+    )
+    if source.name:  # an image-folder tree has no source column: the name is the source
+        found = [s if s.source else replace(s, source=source.name) for s in found]
+    if source.limit_per_class:
+        found = subsample_per_class(found, source.limit_per_class, seed)
+    if source.own_split:
+        found = [
+            s if s.split else replace(s, split=hashed_split(s, seed, val_fraction, test_fraction))
+            for s in found
+        ]
+    return found
+
+
+def hashed_split(sample: Sample, seed: int, val_fraction: float, test_fraction: float) -> str:
+    """A split drawn from a hash of (seed, the photo's group or its last three path parts):
+    the same photo lands on the same side whatever else is in the data."""
+    key = sample.group or "/".join(Path(sample.path).parts[-3:])
+    digest = hashlib.sha1(f"{seed}:{key}".encode()).digest()
+    draw = int.from_bytes(digest[:8], "big") / 2**64
+    if draw < test_fraction:
+        return "test"
+    return "val" if draw < test_fraction + val_fraction else "train"
+
+
+def _render_synthetic(source: DataSource, seed: int, cache_dir: Path) -> Path:
+    kind = source.source[len(SYNTHETIC_PREFIX) :]
+    if kind != "graphics":
+        raise ConfigError(
+            f"unknown synthetic source {source.source!r}; the one there is is "
+            f"'{SYNTHETIC_PREFIX}graphics'."
+        )
+    if not source.count or source.count < 1:
+        raise ConfigError(f"{source.source} needs 'count': how many images to render.")
+    from .synthetic import RENDER_VERSION, render_set
+
+    folder = cache_dir / ".synthetic" / f"graphics-v{RENDER_VERSION}-n{source.count}-seed{seed}"
+    return render_set(folder, source.count, seed=seed)
 
 
 def split_samples(

@@ -3,9 +3,10 @@ on the clean photos and on the shift test (the same photos rendered as listings)
 
 from __future__ import annotations
 
+import csv
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,16 @@ from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
 from .data import Sample, load_samples
-from .metrics import classification_report
+from .metrics import (
+    classification_report,
+    expected_precision,
+    false_flag_table,
+    recalls_at_false_flags,
+)
 from .report import reliability, write_report
-from .shift import render_shifted
+
+#: The label of ordinary photos: the ones a false flag is counted on.
+ORDINARY_LABEL = "other"
 
 
 def evaluate(
@@ -29,26 +37,45 @@ def evaluate(
     *,
     split: str | None = "test",
     group_column: str = "group",
+    category_column: str = "category",
     shift: bool = True,
     batch_size: int = 32,
     output_dir: str | os.PathLike | None = None,
     tta_flip: bool = False,
+    prevalence: float = 0.01,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``data`` (a manifest such as a run's ``splits.csv``, or a folder).
 
     Args:
         split: keep only rows of this split when the data has a ``split`` column; ``None``
             uses every row.
+        category_column: the manifest column whose values break the false flags down by
+            category (e.g. ``animal_elephant``, ``piano``); ignored when absent.
         shift: also score the shift test (each photo re-rendered as a listing).
         output_dir: write ``metrics.json`` and ``report.html`` there.
         tta_flip: average each photo's probabilities with its mirror image's (when ``model``
             is not already a ``Classifier``).
+        prevalence: the share of wildlife photos in the stream that ``expected_precision``
+            is worked out for (a real stream: 1% or less).
 
     Returns ``{"clean": metrics, "shift": metrics}``; each holds accuracy, macro-F1,
     per-class precision/recall/F1/AUROC/recall at precision 0.9, the confusion matrix, the
-    reliability bins and ECE, decision counts and the false-flag rate on ``other`` (share of
-    ordinary photos sent to block or review).
+    reliability bins and ECE, decision counts, and on the ``other`` photos:
+
+    - ``other_false_flag_rate``: share sent to review or block;
+    - ``<label>_recall_at_false_flags``: per wildlife label, ``{"0.01": r, "0.001": r}``,
+      the recall at the threshold that flags 1% / 0.1% of the ``other`` photos;
+    - ``false_flags_by_source`` / ``false_flags_by_category``: ``{name: {"photos": n,
+      "flagged": rate, "blocked": rate}}`` per the manifest's ``source`` and
+      ``category_column`` (empty when the data has no such column);
+    - ``expected_precision``: ``{"prevalence": p, "<label>": {"flagged": x, "blocked": y}}``,
+      the precision of the model's own decisions on a stream with that share of the label.
     """
+    if not 0.0 < prevalence < 1.0:
+        raise ConfigError(
+            f"prevalence is the share of wildlife photos in a stream, in (0, 1); got "
+            f"{prevalence!r} (e.g. 0.01 for 1%)."
+        )
     classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
     samples = load_samples(data, group_column=group_column)
     if split and any(s.split for s in samples):
@@ -62,8 +89,9 @@ def evaluate(
     conditions = {"clean": [s.path for s in samples]}
     if shift:
         conditions["shift"] = _shifted(samples)
+    categories = read_column(data, category_column)
     results = {
-        name: _score(classifier, samples, inputs, batch_size, name)
+        name: _score(classifier, samples, inputs, batch_size, name, categories, prevalence)
         for name, inputs in conditions.items()
     }
     summary = {name: result["metrics"] for name, result in results.items()}
@@ -83,6 +111,8 @@ def evaluate(
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
             if condition == "shift":
+                from .shift import render_shifted  # albumentations (and torch) on demand
+
                 return render_shifted(load_image(photo), index)
             return photo
 
@@ -98,11 +128,15 @@ def evaluate(
 
 def headline(metrics: dict[str, Any], label: str = "ivory") -> dict[str, Any]:
     """The figures the model card leads with: AUROC and recall at precision 0.9 for
-    ``label`` against the rest, and the false-flag rate on ``other``."""
+    ``label`` against the rest, its recall when 1% and 0.1% of ordinary photos may be
+    flagged (None without ``other`` photos), and the false-flag rate on ``other``."""
     row = metrics["per_class"].get(label, {})
+    at_flags = metrics.get(f"{label}_recall_at_false_flags") or {}
     return {
         f"{label}_auroc": row.get("auroc"),
         f"{label}_recall_at_precision_0.9": row.get("recall_at_precision_0.9"),
+        f"{label}_recall_at_1pct_false_flags": at_flags.get("0.01"),
+        f"{label}_recall_at_0.1pct_false_flags": at_flags.get("0.001"),
         "other_false_flag_rate": metrics.get("other_false_flag_rate"),
         "accuracy": metrics["accuracy"],
         "macro_f1": metrics["macro_f1"],
@@ -118,8 +152,39 @@ def headline_cells(h: dict[str, Any], label: str = "ivory") -> str:
     )
 
 
+def budget_cells(h: dict[str, Any], label: str = "ivory") -> str:
+    """A ``headline``'s recall at 1% and at 0.1% false flags on ordinary photos as markdown
+    table cells, ``recall@1% | recall@0.1%`` (``n/a`` without ``other`` photos)."""
+    cells = (
+        h.get(f"{label}_recall_at_1pct_false_flags"),
+        h.get(f"{label}_recall_at_0.1pct_false_flags"),
+    )
+    return " | ".join("n/a" if v is None else f"{v:.3f}" for v in cells)
+
+
+def read_column(data: str | os.PathLike, column: str) -> dict[Path, str]:
+    """One manifest column by photo path (the paths ``load_samples`` gives), for columns
+    ``Sample`` does not carry, such as ``category``. Empty when ``data`` is an image
+    folder or the manifest has no such column."""
+    source = Path(data)
+    manifest = source if source.is_file() else source / "manifest.csv"
+    if not manifest.is_file():
+        return {}
+    with open(manifest, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        if column not in (reader.fieldnames or []):
+            return {}
+        return {
+            manifest.parent / row["path"]: (row.get(column) or "").strip()
+            for row in reader
+            if row.get("path")
+        }
+
+
 def _shifted(samples: Sequence[Sample]) -> Iterable[Any]:
     """Shift-test renderings, made lazily; an unreadable photo passes through to fail later."""
+    from .shift import render_shifted  # albumentations (and torch) only for the shift test
+
     for index, sample in enumerate(samples):
         try:
             yield np.asarray(render_shifted(load_image(sample.path), index))
@@ -133,6 +198,8 @@ def _score(
     inputs: Iterable[Any],
     batch_size: int,
     name: str,
+    categories: Mapping[Path, str] | None = None,
+    prevalence: float = 0.01,
 ) -> dict[str, Any]:
     labels = classifier.labels
     predictions: list[Prediction] = list(
@@ -151,7 +218,10 @@ def _score(
     decisions: dict[str, int] = {}
     for i in kept:
         decisions[predictions[i].decision] = decisions.get(predictions[i].decision, 0) + 1
-    others = [predictions[i] for i in kept if samples[i].label == "other"]
+    decided = np.array([predictions[i].decision for i in kept], dtype=object)
+    flagged, blocked = decided != "allow", decided == "block"
+    ordinary = np.array([samples[i].label == ORDINARY_LABEL for i in kept], dtype=bool)
+    wildlife = classifier.spec.wildlife_labels
     metrics.update(
         reliability=reliability(probabilities, targets),
         decisions=decisions,
@@ -160,8 +230,18 @@ def _score(
             for i, p in enumerate(predictions)
             if not p.ok
         ],
-        other_false_flag_rate=(
-            sum(p.decision != "allow" for p in others) / len(others) if others else None
+        other_false_flag_rate=float(flagged[ordinary].mean()) if ordinary.any() else None,
+        other_block_rate=float(blocked[ordinary].mean()) if ordinary.any() else None,
+        caught=_caught(targets, labels, wildlife, flagged, blocked),
+        **recalls_at_false_flags(probabilities, targets, labels, wildlife, ordinary),
+        false_flags_by_source=_false_flags_by(
+            [samples[i].source for i in kept], ordinary, flagged, blocked
+        ),
+        false_flags_by_category=_false_flags_by(
+            [(categories or {}).get(samples[i].path) for i in kept], ordinary, flagged, blocked
+        ),
+        expected_precision=_expected_precision(
+            prevalence, targets, labels, wildlife, ordinary, flagged, blocked
         ),
     )
     return {
@@ -170,3 +250,58 @@ def _score(
         "probabilities": probabilities,
         "sources": [str(samples[i].path) for i in kept],
     }
+
+
+def _false_flags_by(
+    names: Sequence[str | None], ordinary: np.ndarray, flagged: np.ndarray, blocked: np.ndarray
+) -> dict[str, dict[str, Any]]:
+    """``false_flag_table`` of the ordinary photos by ``names`` (a missing name reads
+    ``(none)``); empty when no photo has a name (the data lacks the column)."""
+    if not any(names):
+        return {}
+    rows = np.flatnonzero(ordinary)
+    return false_flag_table(
+        [names[i] or "(none)" for i in rows], flagged[rows].tolist(), blocked[rows].tolist()
+    )
+
+
+def _caught(
+    targets: np.ndarray,
+    labels: Sequence[str],
+    wildlife_labels: Sequence[str],
+    flagged: np.ndarray,
+    blocked: np.ndarray,
+) -> dict[str, dict[str, float | None]]:
+    """Per wildlife label, the share of its photos the model's decisions flag (review or
+    block) and block: recall at the model's own operating point, guard included."""
+    caught = {}
+    for label in wildlife_labels:
+        positive = targets == list(labels).index(label)
+        caught[label] = {
+            key: float(hit[positive].mean()) if positive.any() else None
+            for key, hit in (("flagged", flagged), ("blocked", blocked))
+        }
+    return caught
+
+
+def _expected_precision(
+    prevalence: float,
+    targets: np.ndarray,
+    labels: Sequence[str],
+    wildlife_labels: Sequence[str],
+    ordinary: np.ndarray,
+    flagged: np.ndarray,
+    blocked: np.ndarray,
+) -> dict[str, Any]:
+    """Per wildlife label, the precision of the model's decisions (flagged = review or
+    block, and blocked) on a stream of ``prevalence`` of that label and ordinary photos."""
+    result: dict[str, Any] = {"prevalence": prevalence}
+    for label in wildlife_labels:
+        positive = targets == list(labels).index(label)
+        row = {}
+        for key, hit in (("flagged", flagged), ("blocked", blocked)):
+            recall = float(hit[positive].mean()) if positive.any() else None
+            false_flags = float(hit[ordinary].mean()) if ordinary.any() else None
+            row[key] = expected_precision(prevalence, recall, false_flags)
+        result[label] = row
+    return result

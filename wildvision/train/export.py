@@ -1,9 +1,11 @@
 """Export a training run to a self-describing ONNX model, verified against PyTorch.
 
-The graph takes ``pixel_values`` (Nx3xHxW float32, dynamic N) and gives ``logits`` and
-``probabilities`` (softmax of logits / temperature). The spec is stored as JSON under the
-``wildvision.spec`` metadata key. Before the file is written, onnxruntime must agree with
-PyTorch on real images (same argmax, max |Δprob| below the tolerance), or nothing is written.
+The graph takes ``pixel_values`` (Nx3xHxW float32, dynamic N) and gives ``logits``,
+``probabilities`` (softmax of logits / temperature), ``embedding`` (the L2-normalised pooled
+features) and, for a run with a guard, ``guard_distance`` (see ``graph_outputs``). The spec
+is stored as JSON under the ``wildvision.spec`` metadata key. Before the file is written,
+onnxruntime must agree with PyTorch on real images (same argmax, max |Δ| of every output
+below the tolerance), or nothing is written.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ import torch
 from torch import nn
 
 from .._atomic import atomic_write_bytes
-from ..classifier import INPUT_NAME, PROBABILITIES_OUTPUT
+from ..classifier import INPUT_NAME
 from ..errors import ModelError
 from ..imaging import load_image
 from ..preprocess import preprocess_batch
 from ..spec import METADATA_KEY, ModelSpec
 from .data import read_manifest
+from .graph_outputs import ModelOutputs, output_names
+from .guard import BANK_FILE, load_bank
 from .ingraph import IMAGE_INPUT, InGraphModel
 from .model_factory import create_model
 
@@ -35,17 +39,6 @@ DEFAULT_TOLERANCE = 1e-4
 
 class ExportError(ModelError):
     """The exported graph disagrees with PyTorch; no file was written."""
-
-
-class _WithProbabilities(nn.Module):
-    def __init__(self, model: nn.Module, temperature: float) -> None:
-        super().__init__()
-        self.model = model
-        self.temperature = temperature
-
-    def forward(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(pixel_values)
-        return logits, torch.softmax(logits / self.temperature, dim=1)
 
 
 def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec]:
@@ -98,7 +91,7 @@ def export_onnx(
         spec_updates: spec fields to change on the way out (e.g. version, thresholds).
     """
     run_dir, model, spec, verify_paths = _load_for_export(run, images, spec_updates)
-    wrapped = _WithProbabilities(model, spec.temperature).eval()
+    wrapped = ModelOutputs(model, spec, load_bank(run_dir) if spec.guard else None).eval()
     data = _to_onnx(wrapped, spec).SerializeToString()
     _verify(wrapped, data, spec, verify_paths, tolerance)
     output = Path(output) if output else run_dir / "model.onnx"
@@ -122,9 +115,10 @@ def export_ingraph(
     ``spec_updates`` as for ``export_onnx``, so both files carry the same spec.
     """
     run_dir, model, spec, paths = _load_for_export(run, images, spec_updates)
-    wrapped = InGraphModel(model, spec).eval()
+    bank = load_bank(run_dir) if spec.guard else None
+    wrapped = InGraphModel(model, spec, bank).eval()
     data = _to_onnx(wrapped, spec, ingraph=True).SerializeToString()
-    standard = _WithProbabilities(model, spec.temperature).eval()
+    standard = ModelOutputs(model, spec, bank).eval()
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
     worst, same = 0.0, True
     for path in paths:
@@ -132,15 +126,18 @@ def export_ingraph(
         for variant in (image, image.resize((image.width * 3, image.height * 3))):
             with torch.no_grad():
                 batch = torch.from_numpy(preprocess_batch([variant], spec))
-                expected = standard(batch)[1].numpy()
+                expected = [t.numpy() for t in standard(batch)]
             pixels = np.asarray(variant, dtype=np.uint8)[None]
-            (actual,) = session.run([PROBABILITIES_OUTPUT], {IMAGE_INPUT: pixels})
-            worst = max(worst, float(np.abs(actual - expected).max()))
-            same &= bool(actual.argmax() == expected.argmax())
+            actual = session.run(None, {IMAGE_INPUT: pixels})
+            worst = max(
+                worst, *(float(np.abs(a - e).max()) for a, e in zip(actual[1:], expected[1:]))
+            )
+            same &= bool(actual[1].argmax() == expected[1].argmax())
     if not same or worst > tolerance:
         raise ExportError(
-            f"in-graph model disagrees with the standard path (same labels: {same}, max "
-            f"|Δprob| {worst:.3f} > {tolerance}); nothing was written."
+            f"in-graph model disagrees with the standard path (same labels: {same}, max |Δ| "
+            f"of probabilities, embedding, guard distance {worst:.3f} > {tolerance}); nothing "
+            "was written."
         )
     output = Path(output) if output else run_dir / "model.ingraph.onnx"
     atomic_write_bytes(output, data)
@@ -156,6 +153,14 @@ def _load_for_export(
     model, spec = load_checkpoint(run)
     if spec_updates:
         spec = spec.with_updates(**spec_updates)
+    if spec.guard is not None and load_bank(run_dir) is None:
+        raise ExportError(
+            f"the spec has a guard but {run_dir} holds no {BANK_FILE}; run "
+            f"`wildvision calibrate {run_dir}` again to fit it."
+        )
+    width = model.num_features
+    if spec.embedding_size != width:
+        spec = spec.with_updates(embedding_size=width)
     paths = list(images) if images is not None else split_photos(run_dir)
     if not paths:
         raise ExportError(
@@ -181,12 +186,8 @@ def _to_onnx(wrapped: nn.Module, spec: ModelSpec, ingraph: bool = False) -> onnx
             dynamo=False,
             opset_version=OPSET,
             input_names=[name],
-            output_names=["logits", PROBABILITIES_OUTPUT],
-            dynamic_axes={
-                name: axes,
-                "logits": {0: "batch"},
-                PROBABILITIES_OUTPUT: {0: "batch"},
-            },
+            output_names=output_names(spec),
+            dynamic_axes={name: axes, **{out: {0: "batch"} for out in output_names(spec)}},
         )
     proto = onnx.load_from_string(buffer.getvalue())
     proto.producer_name = "wildvision"
@@ -203,15 +204,17 @@ def _to_onnx(wrapped: nn.Module, spec: ModelSpec, ingraph: bool = False) -> onnx
 def _verify(
     wrapped: nn.Module, data: bytes, spec: ModelSpec, paths: Sequence[str | Path], tolerance: float
 ) -> None:
+    """Every output (probabilities, embedding, guard distance) must match PyTorch's."""
     batch = preprocess_batch([load_image(p) for p in paths], spec)
     with torch.no_grad():
-        expected = wrapped(torch.from_numpy(batch))[1].numpy()
+        expected = [t.numpy() for t in wrapped(torch.from_numpy(batch))]
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
-    (actual,) = session.run([PROBABILITIES_OUTPUT], {INPUT_NAME: batch})
-    delta = float(np.abs(actual - expected).max())
-    same = bool((actual.argmax(1) == expected.argmax(1)).all())
+    actual = session.run(None, {INPUT_NAME: batch})
+    delta = max(float(np.abs(a - e).max()) for a, e in zip(actual[1:], expected[1:]))
+    same = bool((actual[1].argmax(1) == expected[1].argmax(1)).all())
     if not same or delta >= tolerance:
         raise ExportError(
             f"exported model disagrees with PyTorch on {len(paths)} images (same argmax: "
-            f"{same}, max |Δprob| {delta:.2e} >= {tolerance:.0e}); nothing was written."
+            f"{same}, max |Δ| of probabilities, embedding, guard distance {delta:.2e} >= "
+            f"{tolerance:.0e}); nothing was written."
         )

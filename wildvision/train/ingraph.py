@@ -11,11 +11,13 @@ vertical), so it matches Pillow's antialiased bicubic/bilinear resampling to wit
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from ..classifier import IMAGE_INPUT
 from ..spec import ModelSpec
+from .graph_outputs import ModelOutputs
 
 __all__ = ["IMAGE_INPUT", "InGraphModel", "InGraphPreprocess"]
 
@@ -90,14 +92,13 @@ class InGraphPreprocess(nn.Module):
 
 
 class InGraphModel(nn.Module):
-    """Preprocessing and classifier in one graph: uint8 image -> (logits, probabilities)."""
+    """Preprocessing and classifier in one graph: uint8 image -> the outputs of
+    ``ModelOutputs`` (logits, probabilities, embedding[, guard_distance])."""
 
-    def __init__(self, model: nn.Module, spec: ModelSpec) -> None:
+    def __init__(self, model: nn.Module, spec: ModelSpec, bank: np.ndarray | None = None) -> None:
         super().__init__()
         self.preprocess = InGraphPreprocess(spec)
-        self.model = model
-        self.temperature = spec.temperature
+        self.outputs = ModelOutputs(model, spec, bank)
 
-    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logits = self.model(self.preprocess(image))
-        return logits, torch.softmax(logits / self.temperature, dim=1)
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.outputs(self.preprocess(image))

@@ -62,5 +62,6 @@ def build_spec(
         crop_pct=float(config["crop_pct"]),
         mean=tuple(config["mean"]),
         std=tuple(config["std"]),
+        embedding_size=int(model.num_features),
     )
     return spec.with_updates(thresholds={label: thresholds for label in spec.wildlife_labels})

@@ -113,10 +113,16 @@ def quantize_int8(
     return output
 
 
+#: Kept in float: the softmax and temperature division, the embedding's normalisation and
+#: the guard's comparison with its bank (int8 there would move every distance).
+_FLOAT_OPS = ("Softmax", "Div", "MatMul", "TopK", "ReduceL2", "Sub", "Cast", "Clip", "Max")
+
+
 def _softmax_nodes(path: Path) -> list[str]:
-    """Keep the final softmax (and the temperature division) in float."""
+    """The nodes kept in float (``_FLOAT_OPS``): everything after the pooled features but
+    the classifier's Gemm."""
     graph = onnx.load(path).graph
-    return [n.name for n in graph.node if n.op_type in ("Softmax", "Div")]
+    return [n.name for n in graph.node if n.op_type in _FLOAT_OPS]
 
 
 def _check_against_fp32(

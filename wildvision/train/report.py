@@ -158,6 +158,49 @@ def _table(metrics: dict[str, Any]) -> str:
     )
 
 
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def _false_flag_section(metrics: dict[str, Any], limit: int = 30) -> str:
+    """Recall at 1% / 0.1% false flags, expected precision at a prevalence, and the false
+    flags on ``other`` per source and per category (whatever of these ``metrics`` hold)."""
+    parts = []
+    suffix = "_recall_at_false_flags"
+    for key, rates in metrics.items():
+        if key.endswith(suffix) and isinstance(rates, dict):
+            cells = " · ".join(
+                f"{_percent(r)} at {float(rate):.1%} false flags" for rate, r in rates.items()
+            )
+            parts.append(f"<p>{html.escape(key[: -len(suffix)])} recall: {cells}</p>")
+    expected = metrics.get("expected_precision") or {}
+    for label, row in expected.items():
+        if label != "prevalence":
+            parts.append(
+                f"<p>{html.escape(label)} expected precision at "
+                f"{expected['prevalence']:.2%} prevalence: flagged {_percent(row['flagged'])}"
+                f" · blocked {_percent(row['blocked'])}</p>"
+            )
+    for title, key in (
+        ("source", "false_flags_by_source"),
+        ("category", "false_flags_by_category"),
+    ):
+        table = metrics.get(key) or {}
+        if not table:
+            continue
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{r['photos']}</td>"
+            f"<td>{_percent(r['flagged'])}</td><td>{_percent(r['blocked'])}</td></tr>"
+            for name, r in list(table.items())[:limit]
+        )
+        more = f"<p>{len(table) - limit} more in metrics.json</p>" if len(table) > limit else ""
+        parts.append(
+            f"<h3>false flags on other by {title}</h3><table><tr><th>{title}</th>"
+            f"<th>photos</th><th>flagged</th><th>blocked</th></tr>{rows}</table>{more}"
+        )
+    return "".join(parts)
+
+
 def _error_image(render_error: Any, condition: str, error: dict[str, Any]) -> Any:
     if render_error is None:
         return error["source"]
@@ -188,7 +231,7 @@ def write_report(
             f"<h2>{html.escape(name)}: {m['count']} photos</h2>"
             f"<p>accuracy {m['accuracy']:.4f} · macro-F1 {m['macro_f1']:.4f} · ECE "
             f"{m['reliability']['ece']:.4f} · false flags on other "
-            f"{'n/a' if flag is None else f'{flag:.2%}'}</p>{_table(m)}"
+            f"{'n/a' if flag is None else f'{flag:.2%}'}</p>{_table(m)}{_false_flag_section(m)}"
             f"<h3>worst errors</h3><div class='errors'>{errors or '<p>none</p>'}</div>"
         )
     page = f"""<!DOCTYPE html>

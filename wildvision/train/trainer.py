@@ -25,14 +25,15 @@ from tqdm.auto import tqdm
 from .._atomic import atomic_write_text
 from ..errors import ConfigError
 from ..spec import ModelSpec
-from .calibration import choose_thresholds, fit_temperature, negative_log_likelihood, softmax
+from .calibration import softmax
 from .checkpoint import open_run_for_resume, save_checkpoint
 from .config import TrainConfig, load_config
-from .data import Sample, class_counts, load_samples, split_samples, subsample_per_class
+from .data import Sample, class_counts, samples_from_source, split_samples, subsample_per_class
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
 from .metrics import classification_report
 from .model_factory import build_spec, create_model
+from .operating_points import calibrate_run
 from .optim import build_optimizer
 
 METRIC_FIELDS = [
@@ -213,7 +214,10 @@ def _train(
     state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     if config.calibrate:
-        spec = calibrate_run(model, loaders["val"], device, spec, config, run_dir, state)
+        bank_photos = [s for s in splits["train"] if s.label in spec.wildlife_labels]
+        spec = calibrate_run(
+            model, loaders["val"], device, spec, config, run_dir, state, bank_photos
+        )
     test_metrics: dict[str, Any] = {}
     if len(loaders["test"].dataset):
         targets, logits, _ = predict_loader(model, loaders["test"], device)
@@ -241,12 +245,15 @@ def restore_training(
 def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
     samples: list[Sample] = []
     for source in config.data:
-        found = load_samples(
-            source.source, group_column=source.group_column, label_map=source.label_map
+        samples.extend(
+            samples_from_source(
+                source,
+                config.seed,
+                config.output_dir,
+                val_fraction=config.val_fraction,
+                test_fraction=config.test_fraction,
+            )
         )
-        if source.limit_per_class:
-            found = subsample_per_class(found, source.limit_per_class, config.seed)
-        samples.extend(found)
     splits = split_samples(
         samples,
         val_fraction=config.val_fraction,
@@ -364,39 +371,6 @@ def predict_loader(
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0)), 0.0
     targets_all = np.concatenate(targets)
     return targets_all, np.concatenate(probs), total / max(1, len(targets_all))
-
-
-def calibrate_run(
-    model: nn.Module,
-    loader: DataLoader,
-    device: torch.device,
-    spec: ModelSpec,
-    config: TrainConfig,
-    run_dir: Path,
-    state: dict[str, Any],
-) -> ModelSpec:
-    """Fit the temperature and per-class thresholds on validation data; store them in the
-    run's spec and best checkpoint, so export carries them into the model."""
-    targets, logits, _ = predict_loader(model, loader, device)
-    if not len(targets):
-        return spec
-    temperature = fit_temperature(logits, targets)
-    thresholds = choose_thresholds(
-        softmax(logits, temperature),
-        targets,
-        spec.labels,
-        spec.wildlife_labels,
-        block_precision=config.block_precision,
-        review_precision=config.review_precision,
-    )
-    spec = spec.with_updates(temperature=temperature, thresholds=thresholds)
-    before = negative_log_likelihood(logits, targets)
-    after = negative_log_likelihood(logits, targets, temperature)
-    cuts = {k: (round(v.block, 4), round(v.review, 4)) for k, v in thresholds.items()}
-    print(f"calibration: T={temperature:.3f}, val NLL {before:.4f} -> {after:.4f}; cuts {cuts}")
-    atomic_write_text(run_dir / "spec.json", spec.to_json())
-    save_checkpoint(run_dir / "best.pt", {**state, "spec": spec.to_dict()})
-    return spec
 
 
 def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
