@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wildvision.train import synthetic
+from wildvision.train import _graphics_tools, synthetic
 from wildvision.train.data import read_manifest
 from wildvision.train.synthetic import KINDS, RENDER_VERSION, render_graphic, render_set
 
@@ -172,11 +172,11 @@ def test_bad_kind_or_count_names_the_valid_kinds(tmp_path):
 
 
 def test_renders_without_matplotlib_fonts(monkeypatch):
-    synthetic._font.cache_clear()
-    monkeypatch.setattr(synthetic, "_font_dir", lambda: None)
+    _graphics_tools._font.cache_clear()
+    monkeypatch.setattr(_graphics_tools, "_font_dir", lambda: None)
     try:
         for kind in KINDS:
             image = render_graphic(kind, 4, size=(240, 200))
             assert image.size == (240, 200) and pixels(image).std() > 12
     finally:
-        synthetic._font.cache_clear()
+        _graphics_tools._font.cache_clear()
