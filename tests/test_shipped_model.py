@@ -85,7 +85,7 @@ def test_model_card_figures_are_reproduced_by_evaluate(shared_datasets, tmp_path
 
 def test_committed_test_split_points_at_the_shared_photos(shared_datasets):
     rows = TEST_SPLIT.read_text().splitlines()
-    assert rows[0] == "path,label,split,group"
+    assert rows[0] == "path,label,split,group,source,category"
     first = rows[1].split(",")[0]
     assert (TEST_SPLIT.parent / first).resolve().is_file()
     assert Path(first).parts[:3] == ("..", "..", "..")

@@ -16,6 +16,7 @@ not evaluated again).
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 from pathlib import Path
 
@@ -26,6 +27,25 @@ from wildvision.train.evaluate import evaluate
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "training" / "results" / "negatives.json"
 BROAD_PREFIXES = ("broad/", "synthetic")
+
+
+def with_categories(splits: Path, folder: Path) -> Path:
+    """The test rows of a run's ``splits.csv`` with a ``category`` column: the photo's
+    folder name (``images/<category>/photo.jpg`` in the shared datasets and the renders'
+    kind in their file name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "test.csv"
+    with open(splits, newline="") as src, open(target, "w", newline="") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=[*reader.fieldnames, "category"])
+        writer.writeheader()
+        for row in reader:
+            if row["split"] != "test":
+                continue
+            path = Path(row["path"])
+            kind = path.stem.partition("_")[2] if row.get("source") == "synthetic" else ""
+            writer.writerow({**row, "category": kind or path.parent.name})
+    return target
 
 
 def summarise(summary: dict) -> dict:
@@ -117,7 +137,9 @@ def main() -> None:
         data = Path(splits) if splits else args.splits
         if data is None:
             parser.error(f"{name}: give its splits.csv after @ or pass --splits")
-        summary = evaluate(Classifier(model), data, output_dir=REPO / "runs" / "eval" / name)
+        folder = REPO / "runs" / "eval" / name.replace(" ", "_").replace(",", "")
+        test = with_categories(data, folder)
+        summary = evaluate(Classifier(model), test, output_dir=folder)
         results[name] = {"model": model, "data": str(data), **summarise(summary)}
         args.output.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(args.output, json.dumps(results, indent=1))

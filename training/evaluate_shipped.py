@@ -3,7 +3,8 @@
     python training/evaluate_shipped.py RUN_DIR [--previous OLD_METRICS_JSON]
 
 1. writes ``training/splits/test.csv``: the run's test split, paths relative to that file
-   (the photos stay in ../shared/datasets; only their paths are committed);
+   (the photos stay in ../shared/datasets; only their paths are committed), with each
+   photo's source and category for the per-source false-flag tables;
 2. runs ``wildvision.train.evaluate`` (clean and shift test) on the shipped int8 and fp32
    models, writing each HTML report under ``RUN_DIR/eval-<precision>/``;
 3. writes ``exported_models/wildvision-lite0.metrics.json`` and prints the model card table.
@@ -27,14 +28,19 @@ CARD_METRICS = REPO / "exported_models" / "wildvision-lite0.metrics.json"
 
 
 def write_test_split(run_dir: Path) -> None:
+    """The run's test photos from ``../shared/datasets`` (rendered graphics, which live in
+    the run's cache, are left out: a fresh clone could not find them), with their source and
+    category (the photo's folder, ``images/<category>/photo.jpg``)."""
     SPLIT.parent.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "splits.csv", newline="") as src, open(SPLIT, "w", newline="") as dst:
         writer = csv.writer(dst)
-        writer.writerow(["path", "label", "split", "group"])
+        writer.writerow(["path", "label", "split", "group", "source", "category"])
         for row in csv.DictReader(src):
-            if row["split"] == "test":
+            if row["split"] == "test" and row.get("source") != "synthetic":
                 relative = os.path.relpath(row["path"], SPLIT.parent)
-                writer.writerow([relative, row["label"], row["split"], row["group"]])
+                category = Path(row["path"]).parent.name
+                cells = [row["label"], row["split"], row["group"], row.get("source", "")]
+                writer.writerow([relative, *cells, category])
 
 
 def table(results: dict[str, dict]) -> str:
