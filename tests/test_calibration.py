@@ -251,9 +251,9 @@ def val_scores(run, label):
     and the rows' labels."""
     from torch.utils.data import DataLoader
 
-    from wildvision.train.data import read_manifest
-    from wildvision.train.dataset import ImageDataset
     from wildvision.train.export import load_checkpoint
+    from wildvision.train.samples import read_manifest
+    from wildvision.train.torch_dataset import ImageDataset
     from wildvision.train.trainer import predict_loader
     from wildvision.train.transforms import EvalTransform
 

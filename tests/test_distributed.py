@@ -17,8 +17,8 @@ torch = pytest.importorskip("torch")
 from tests.test_resume import _epochs_done  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
 from wildvision.train.checkpoint import load_checkpoint_file  # noqa: E402
-from wildvision.train.dataset import balanced_sampler  # noqa: E402
 from wildvision.train.distributed import RankSlice, per_rank_batch  # noqa: E402
+from wildvision.train.torch_dataset import balanced_sampler  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
 
 SETTINGS = {

@@ -18,7 +18,7 @@ import torch
 from .._atomic import atomic_write_bytes
 from ..errors import ConfigError
 from .config import TrainConfig, load_config
-from .data import Sample, read_manifest
+from .samples import Sample, read_manifest
 
 SPLITS = ("train", "val", "test")
 

@@ -18,14 +18,14 @@ from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
-from .data import Sample, load_samples
+from .evaluation_report import reliability, write_report
 from .metrics import (
     classification_report,
     expected_precision,
     false_flag_table,
     recalls_at_false_flags,
 )
-from .report import reliability, write_report
+from .samples import Sample, load_samples
 
 #: The label of ordinary photos: the ones a false flag is counted on.
 ORDINARY_LABEL = "other"

@@ -27,11 +27,11 @@ from ..errors import ModelError
 from ..imaging import load_image
 from ..preprocess import preprocess_batch
 from ..spec import METADATA_KEY, ModelSpec
-from .data import read_manifest
 from .graph_outputs import ModelOutputs, output_names
 from .guard import BANK_FILE, load_bank
 from .ingraph import IMAGE_INPUT, InGraphModel
 from .model_factory import create_model
+from .samples import read_manifest
 
 OPSET = 17
 DEFAULT_TOLERANCE = 1e-4

@@ -14,9 +14,9 @@ from torch.utils.data import DataLoader, RandomSampler
 from ..spec import ModelSpec
 from .checkpoint import epoch_seed
 from .config import TrainConfig
-from .data import Sample
-from .dataset import ImageDataset, balanced_sampler
 from .distributed import RankSlice, per_rank_batch
+from .samples import Sample
+from .torch_dataset import ImageDataset, balanced_sampler
 from .transforms import EvalTransform, TrainTransform
 
 

@@ -32,9 +32,9 @@ from .calibration import (
 )
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import Sample
-from .dataset import ImageDataset
 from .guard import embed_loader, fit_guard, save_bank
+from .samples import Sample
+from .torch_dataset import ImageDataset
 from .transforms import EvalTransform
 
 

@@ -13,11 +13,11 @@ from .._atomic import atomic_write_text
 from ..errors import ConfigError
 from ..spec import ModelSpec
 from .config import TrainConfig, build_config
-from .data import read_manifest
-from .dataset import ImageDataset
 from .distributed import resolve_device
 from .export import load_checkpoint
 from .operating_points import calibrate_run
+from .samples import read_manifest
+from .torch_dataset import ImageDataset
 from .transforms import EvalTransform
 
 

@@ -1,4 +1,5 @@
-"""A torch Dataset over ``Sample`` records, decoding through wildvision's safe decoder."""
+"""A torch Dataset over ``Sample`` records (see ``samples``), decoding through wildvision's
+safe decoder, and the class-balanced sampler."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from torch.utils.data import Dataset, WeightedRandomSampler
 
 from ..errors import ConfigError
 from ..imaging import load_image
-from .data import Sample
+from .samples import Sample
 
 
 class ImageDataset(Dataset):
