@@ -90,9 +90,9 @@ def test_ema_and_mixup_run_end_to_end_and_keep_the_ema_weights(photo_folder, tmp
         layer_decay=0.8,
         calibrate=False,
     )
-    best = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
-    last = torch.load(result.run_dir / "last.pt", map_location="cpu", weights_only=True)
-    assert best["config"]["ema_decay"] == 0.99
+    last = result.run.load_checkpoint("last")
+    assert result.run.config.ema_decay == 0.99
+    assert last["train_state"]["train_model"] is not None  # the raw weights under the EMA
     assert set(last["model"]) == set(create_model("tf_efficientnet_lite0", 2, "none").state_dict())
     assert result.test_metrics["count"] == 6
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from wildvision import Classifier
 from wildvision.models import list_shipped_models
 from wildvision.train.evaluate import evaluate, headline, headline_cells
+from wildvision.train.run import Run
 
 REPO = Path(__file__).resolve().parent.parent
 SPLIT = REPO / "training" / "splits" / "test.csv"
@@ -28,7 +29,8 @@ CARD_METRICS = REPO / "exported_models" / "wildvision-lite0.metrics.json"
 
 def write_test_split(run_dir: Path) -> None:
     SPLIT.parent.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "splits.csv", newline="") as src, open(SPLIT, "w", newline="") as dst:
+    splits = Run.open(run_dir).splits_path
+    with open(splits, newline="") as src, open(SPLIT, "w", newline="") as dst:
         writer = csv.writer(dst)
         writer.writerow(["path", "label", "split", "group"])
         for row in csv.DictReader(src):

@@ -12,7 +12,6 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler
 
 from ..spec import ModelSpec
-from .checkpoint import epoch_seed
 from .config import TrainConfig
 from .distributed import RankSlice, per_rank_batch
 from .samples import Sample
@@ -98,6 +97,12 @@ def _reseed_worker(seed: int, worker_id: int) -> None:
     dataset = torch.utils.data.get_worker_info().dataset
     epoch, rank = getattr(dataset, "epoch", 0), getattr(dataset, "rank", 0)
     dataset.transform.reseed(rank_seed(epoch_seed(seed, epoch) * 100 + worker_id + 1, rank))
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's randomness: a function of the run's seed and the epoch only,
+    so a resumed run replays exactly what the interrupted one would have done."""
+    return seed * 1000 + epoch
 
 
 def rank_seed(seed: int, rank: int) -> int:
