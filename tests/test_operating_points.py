@@ -50,14 +50,13 @@ def val_scores(run, label):
     from torch.utils.data import DataLoader
 
     from wildvision.train.run import Run
-    from wildvision.train.torch_dataset import ImageDataset
+    from wildvision.train.torch_dataset import eval_dataset
     from wildvision.train.trainer import predict_loader
-    from wildvision.train.transforms import EvalTransform
 
     run = Run.open(run)
     model, spec = run.load_model(), run.spec
     val = run.splits()["val"]
-    loader = DataLoader(ImageDataset(val, spec.labels, EvalTransform(spec)), batch_size=32)
+    loader = DataLoader(eval_dataset(val, spec), batch_size=32)
     targets, logits, _ = predict_loader(model, loader, "cpu")
     probs = softmax(logits, spec.temperature)[:, spec.labels.index(label)]
     return probs, [spec.labels[t] for t in targets]

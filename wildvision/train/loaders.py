@@ -15,8 +15,8 @@ from ..spec import ModelSpec
 from .config import TrainConfig
 from .distributed import RankSlice, per_rank_batch
 from .samples import Sample
-from .torch_dataset import ImageDataset, balanced_sampler
-from .transforms import EvalTransform, TrainTransform
+from .torch_dataset import ImageDataset, balanced_sampler, eval_dataset
+from .transforms import TrainTransform
 
 
 def build_loaders(
@@ -66,8 +66,7 @@ def build_loaders(
         ),
     }
     for name in ("val", "test"):
-        dataset = ImageDataset(splits[name], labels, EvalTransform(spec))
-        loaders[name] = DataLoader(dataset, shuffle=False, **common)
+        loaders[name] = DataLoader(eval_dataset(splits[name], spec, labels), **common)
     return loaders
 
 

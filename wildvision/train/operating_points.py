@@ -37,8 +37,7 @@ from .distributed import resolve_device
 from .guard import embed_loader, fit_guard
 from .run import Run
 from .samples import Sample
-from .torch_dataset import ImageDataset
-from .transforms import EvalTransform
+from .torch_dataset import eval_dataset
 
 
 def calibrate(
@@ -96,9 +95,8 @@ def calibrate(
             "val_fraction above 0."
         )
     bank = [s for s in splits["train"] if s.label in spec.wildlife_labels]
-    dataset = ImageDataset(splits["val"], spec.labels, EvalTransform(spec))
     target = resolve_device(device)
-    loader = DataLoader(dataset, batch_size=32)
+    loader = DataLoader(eval_dataset(splits["val"], spec), batch_size=32)
     spec = fit_operating_points(run, model.to(target), loader, target, config, bank)
     run.write_config(config)
     return spec
@@ -202,8 +200,8 @@ def _fit_run_guard(
     photos = list(bank_photos)
     if len(photos) > config.guard_bank_size:  # a seeded subsample keeps the graph small
         photos = random.Random(config.seed).sample(photos, config.guard_bank_size)
-    dataset = ImageDataset(photos, spec.labels, EvalTransform(spec))
-    bank_loader = DataLoader(dataset, batch_size=32, num_workers=min(2, config.num_workers))
+    workers = min(2, config.num_workers)
+    bank_loader = DataLoader(eval_dataset(photos, spec), batch_size=32, num_workers=workers)
     _, _, bank = embed_loader(model, bank_loader, device)
     k = min(config.guard_k, len(bank))
     guard = fit_guard(
