@@ -11,7 +11,7 @@ from PIL import Image
 
 from wildvision.train import synthetic
 from wildvision.train.samples import read_manifest
-from wildvision.train.synthetic import KINDS, RENDER_VERSION, render_graphic, render_set
+from wildvision.train.synthetic import KINDS, RENDER_VERSION, drawing, render_graphic, render_set
 
 
 def pixels(image: Image.Image) -> np.ndarray:
@@ -172,11 +172,11 @@ def test_bad_kind_or_count_names_the_valid_kinds(tmp_path):
 
 
 def test_renders_without_matplotlib_fonts(monkeypatch):
-    synthetic._font.cache_clear()
-    monkeypatch.setattr(synthetic, "_font_dir", lambda: None)
+    drawing._font.cache_clear()
+    monkeypatch.setattr(drawing, "_font_dir", lambda: None)
     try:
         for kind in KINDS:
             image = render_graphic(kind, 4, size=(240, 200))
             assert image.size == (240, 200) and pixels(image).std() > 12
     finally:
-        synthetic._font.cache_clear()
+        drawing._font.cache_clear()
