@@ -32,9 +32,9 @@ engine, model, paths, batch = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]),
 if engine == "timm-eager":
     import timm, torch
     from PIL import Image
-    from wildvision.train.export import load_checkpoint
+    from wildvision.train.run import Run
     torch.set_num_threads(2)
-    net, spec = load_checkpoint(model)
+    net = Run.open(model).load_model()
     config = timm.data.resolve_data_config({}, model=net)
     transform = timm.data.create_transform(**config)
     def run_batch(items):

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import json
-import shutil
-
 import numpy as np
 import pytest
-import yaml
 
 from wildvision.errors import ConfigError
 from wildvision.spec import Thresholds
@@ -212,111 +207,3 @@ def test_config_budgets_default_and_validation():
     ):
         with pytest.raises(ConfigError, match=match):
             build_config({"data": ["x"], **bad})
-
-
-def test_recalibrate_refuses_budgets_and_precisions_together(tmp_path):
-    pytest.importorskip("torch")
-    from wildvision.train.recalibrate import recalibrate
-
-    with pytest.raises(ConfigError, match="not both"):
-        recalibrate(tmp_path, review_budget=0.01, block_precision=0.9)
-
-
-def relabelled_run(run_dir, target, names):
-    """A copy of a run whose two classes are renamed (e.g. animal -> ivory, drink -> other),
-    so a tiny run can stand in for an ivory model."""
-    torch = pytest.importorskip("torch")
-    target.mkdir()
-    for name in ("best.pt", "config.yaml", "spec.json"):
-        shutil.copy(run_dir / name, target / name)
-    state = torch.load(target / "best.pt", map_location="cpu", weights_only=True)
-    state["spec"] = {
-        **state["spec"],
-        "labels": [names[x] for x in state["spec"]["labels"]],
-        "wildlife_labels": [],
-        "thresholds": {},
-    }
-    torch.save(state, target / "best.pt")
-    with open(run_dir / "splits.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    with open(target / "splits.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows({**row, "label": names[row["label"]]} for row in rows)
-    return target
-
-
-def val_scores(run, label):
-    """The calibrated validation probabilities of ``label``, as calibration computes them,
-    and the rows' labels."""
-    from torch.utils.data import DataLoader
-
-    from wildvision.train.data import read_manifest
-    from wildvision.train.dataset import ImageDataset
-    from wildvision.train.export import load_checkpoint
-    from wildvision.train.trainer import predict_loader
-    from wildvision.train.transforms import EvalTransform
-
-    model, spec = load_checkpoint(run)
-    val = [s for s in read_manifest(run / "splits.csv") if s.split == "val"]
-    loader = DataLoader(ImageDataset(val, spec.labels, EvalTransform(spec)), batch_size=32)
-    targets, logits, _ = predict_loader(model, loader, "cpu")
-    probs = softmax(logits, spec.temperature)[:, spec.labels.index(label)]
-    return probs, [spec.labels[t] for t in targets]
-
-
-def test_calibrate_cli_by_budget_then_precision(tiny_run, tmp_path, capsys):
-    from wildvision.cli import main
-
-    run = relabelled_run(tiny_run.run_dir, tmp_path / "run", {"animal": "ivory", "drink": "other"})
-
-    assert main(["calibrate", str(run), "--review-budget", "0.34", "--block-budget", "0"]) == 0
-    assert "by false-flag budget: review 34.00%, block 0.00%" in capsys.readouterr().out
-    spec = json.loads((run / "spec.json").read_text())
-    assert spec["budgets"] == {"review": 0.34, "block": 0.0}
-    probs, labels = val_scores(run, "ivory")
-    others = probs[np.array(labels) == "other"]
-    assert len(others) == 3  # one of three may go to review, none may be blocked
-    assert spec["thresholds"]["ivory"] == {
-        "block": threshold_for_budget(others, 0.0),
-        "review": threshold_for_budget(others, 0.34),
-    }
-    assert (others >= spec["thresholds"]["ivory"]["block"]).sum() == 0
-    assert (others >= spec["thresholds"]["ivory"]["review"]).sum() <= 1
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    assert (config["review_budget"], config["block_budget"]) == (0.34, 0.0)
-
-    # a precision flag switches to precision and clears the budgets, and that sticks
-    assert main(["calibrate", str(run), "--block-precision", "0.9"]) == 0
-    assert "(by precision)" in capsys.readouterr().out
-    assert json.loads((run / "spec.json").read_text())["budgets"] is None
-    config = yaml.safe_load((run / "config.yaml").read_text())
-    assert (config["review_budget"], config["block_budget"]) == (None, None)
-    assert config["block_precision"] == 0.9
-    assert main(["calibrate", str(run)]) == 0
-    assert json.loads((run / "spec.json").read_text())["budgets"] is None
-
-    # one budget flag switches back; the other budget is the default
-    assert main(["calibrate", str(run), "--review-budget", "0.05"]) == 0
-    assert json.loads((run / "spec.json").read_text())["budgets"] == {
-        "review": 0.05,
-        "block": 0.001,
-    }
-
-    # both kinds at once are refused, and nothing is changed
-    before = (run / "spec.json").read_text()
-    assert (
-        main(["calibrate", str(run), "--review-budget", "0.01", "--review-precision", "0.8"]) == 2
-    )
-    assert "not both" in capsys.readouterr().err
-    assert (run / "spec.json").read_text() == before
-
-
-def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, capsys):
-    from wildvision.train.recalibrate import recalibrate
-
-    names = {"animal": "ivory", "drink": "ceramic"}
-    run = relabelled_run(tiny_run.run_dir, tmp_path / "run", names)
-    spec = recalibrate(run, review_budget=0.01, block_budget=0.001)
-    assert "no 'other' photos" in capsys.readouterr().out
-    assert spec.budgets is None and set(spec.thresholds) == {"ivory"}

@@ -89,7 +89,8 @@ def test_export_writes_the_same_spec_into_both_variants(tiny_run, tmp_path, caps
     target = tmp_path / "m.onnx"
     assert (
         main(
-            ["export", str(tiny_run.run_dir), "-o", str(target), "--version", "9.9.9", "--ingraph"]
+            ["export", str(tiny_run.run_dir), "-o", str(target), "--version", "9.9.9"]
+            + ["--formats", "fp32", "ingraph"]
         )
         == 0
     )

@@ -16,9 +16,9 @@ torch = pytest.importorskip("torch")
 
 from tests.test_resume import _epochs_done  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
-from wildvision.train.checkpoint import load_checkpoint_file  # noqa: E402
-from wildvision.train.dataset import balanced_sampler  # noqa: E402
 from wildvision.train.distributed import RankSlice, per_rank_batch  # noqa: E402
+from wildvision.train.run import Run  # noqa: E402
+from wildvision.train.torch_dataset import balanced_sampler  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
 
 SETTINGS = {
@@ -93,7 +93,7 @@ def test_torchrun_two_processes_resume_and_match_a_single_process(photo_folder, 
     assert [p.name for p in (tmp_path / "runs").iterdir()] == ["ddp"]
     assert _epochs_done(run_dir) == [1, 2]  # rank 0 alone wrote each epoch once
 
-    best = load_checkpoint_file(run_dir / "best.pt")
+    best = Run(run_dir).load_checkpoint("best")
     assert not any(name.startswith("module.") for name in best["model"])  # unwrapped weights
     ddp_test = json.loads((run_dir / "test_metrics.json").read_text())
     # 6 validation and 6 test photos: one photo is 1/6; both runs must learn the task

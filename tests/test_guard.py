@@ -130,10 +130,7 @@ def far_photo(folder):
 
 
 def test_the_run_keeps_its_guard_and_bank(wildlife_run):
-    from wildvision.train.guard import load_bank
-
-    spec = ModelSpec.from_json((wildlife_run.run_dir / "spec.json").read_text())
-    bank = load_bank(wildlife_run.run_dir)
+    spec, bank = wildlife_run.run.spec, wildlife_run.run.guard_bank()
     assert spec.guard is not None and spec.guard.k == 2
     assert spec.guard.bank_size == len(bank) == 6  # the ivory photos of the train split
     assert spec.budgets == {"review": 0.01, "block": 0.001}
@@ -154,11 +151,10 @@ def test_a_far_away_photo_cannot_be_blocked(guarded_models):
 
 def test_python_and_the_in_graph_model_agree_on_the_guard(guarded_models, wildlife_run):
     from wildvision import Classifier
-    from wildvision.train.guard import load_bank
 
     standard, ingraph, near, far = guarded_models
     a, b = Classifier(standard), Classifier(ingraph)
-    bank, k = load_bank(wildlife_run.run_dir), a.spec.guard.k
+    bank, k = wildlife_run.run.guard_bank(), a.spec.guard.k
     for photo in (near, far):
         embedding = a.embed([photo])
         assert embedding.shape == (1, a.spec.embedding_size)

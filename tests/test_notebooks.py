@@ -115,11 +115,11 @@ def test_export_notebook(monkeypatch, tiny_run, tmp_path):
     text, _ = outputs(notebook)
     assert (tmp_path / "model.onnx").is_file() and (tmp_path / "model.ingraph.onnx").is_file()
     parity = {line.split()[1]: line for line in text.splitlines() if line.startswith("parity ")}
-    assert {"fp32", "in-graph"} <= set(parity)
+    assert {"fp32", "ingraph"} <= set(parity)
     assert "max |Δprob| 0.0000" in parity["fp32"]
-    same, total = parity["in-graph"].split("same label ")[1].split()[0].split("/")
+    same, total = parity["ingraph"].split("same label ")[1].split()[0].split("/")
     assert same == total  # the in-graph model's own export check bounds it as well
-    assert float(parity["in-graph"].rsplit(" ", 1)[1]) <= 0.02
+    assert float(parity["ingraph"].rsplit(" ", 1)[1]) <= 0.02
     # int8 is compared too when it passes its check against fp32; the two-epoch tiny run's
     # labels hang on logit margins so small that quantization flips one, and it is refused.
     if "int8" in parity:

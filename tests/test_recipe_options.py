@@ -90,9 +90,9 @@ def test_ema_and_mixup_run_end_to_end_and_keep_the_ema_weights(photo_folder, tmp
         layer_decay=0.8,
         calibrate=False,
     )
-    best = torch.load(result.best_checkpoint, map_location="cpu", weights_only=True)
-    last = torch.load(result.run_dir / "last.pt", map_location="cpu", weights_only=True)
-    assert best["config"]["ema_decay"] == 0.99
+    last = result.run.load_checkpoint("last")
+    assert result.run.config.ema_decay == 0.99
+    assert last["train_state"]["train_model"] is not None  # the raw weights under the EMA
     assert set(last["model"]) == set(create_model("tf_efficientnet_lite0", 2, "none").state_dict())
     assert result.test_metrics["count"] == 6
 
@@ -100,7 +100,7 @@ def test_ema_and_mixup_run_end_to_end_and_keep_the_ema_weights(photo_folder, tmp
 def test_source_balancing_draws_each_source_of_a_class_equally_often():
     from collections import Counter
 
-    from wildvision.train.dataset import balanced_sampler
+    from wildvision.train.torch_dataset import balanced_sampler
 
     targets = [0] * 90 + [0] * 10 + [1] * 50
     sources = ["big"] * 90 + ["small"] * 10 + [None] * 50
@@ -119,7 +119,7 @@ def test_source_balancing_draws_each_source_of_a_class_equally_often():
 
 
 def test_manifest_sources_reach_the_run_split_file(tmp_path, photo_folder):
-    from wildvision.train.data import read_manifest
+    from wildvision.train.samples import read_manifest
 
     manifest = tmp_path / "m.csv"
     rows = [

@@ -15,6 +15,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from wildvision.errors import ConfigError  # noqa: E402
+from wildvision.train.run import Run  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
 
 SETTINGS = {
@@ -69,8 +70,8 @@ def test_killed_run_resumes_and_matches_an_uninterrupted_run(photo_folder, tmp_p
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming" in resumed.stdout
     assert _epochs_done(run_dir) == [1, 2, 3]  # each epoch once; at most one redone
-    expected = torch.load(reference.best_checkpoint, weights_only=True)
-    actual = torch.load(run_dir / "best.pt", weights_only=True)
+    expected = reference.run.load_checkpoint("best")
+    actual = Run(run_dir).load_checkpoint("best")
     assert actual["epoch"] == expected["epoch"]
     assert actual["val"]["macro_f1"] == pytest.approx(expected["val"]["macro_f1"], abs=1e-6)
     for name, tensor in expected["model"].items():

@@ -13,7 +13,7 @@ onnx = pytest.importorskip("onnx")
 
 from wildvision import Classifier, ModelSpec  # noqa: E402
 from wildvision.spec import METADATA_KEY  # noqa: E402
-from wildvision.train.export import ExportError, export_onnx, load_checkpoint  # noqa: E402
+from wildvision.train.export import ExportError, export_onnx  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
 
 
@@ -47,7 +47,7 @@ def test_exported_model_carries_the_spec(exported, tiny_run):
 
 
 def test_onnx_agrees_with_pytorch_on_real_photos(exported, tiny_run, photo_folder):
-    model, spec = load_checkpoint(tiny_run.run_dir)
+    model, spec = tiny_run.run.load_model(), tiny_run.run.spec
     classifier = Classifier(exported)
     photos = sorted(photo_folder.rglob("*.jpg"))[::3]
     from wildvision.imaging import load_image

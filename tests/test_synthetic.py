@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from wildvision.train import _graphics_tools, synthetic
-from wildvision.train.data import read_manifest
+from wildvision.train.samples import read_manifest
 from wildvision.train.synthetic import KINDS, RENDER_VERSION, render_graphic, render_set
 
 

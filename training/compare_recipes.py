@@ -44,7 +44,7 @@ def run_row(name: str, base: str, overrides: dict, flip: bool) -> dict:
     for suffix, tta in variants:
         summary = evaluate(
             model,
-            result.run_dir / "splits.csv",
+            result.run,
             output_dir=result.run_dir / ("eval-flip" if tta else "eval"),
             tta_flip=tta,
         )

@@ -21,6 +21,7 @@ from pathlib import Path
 from wildvision import Classifier
 from wildvision.models import list_shipped_models
 from wildvision.train.evaluate import evaluate, headline, headline_cells
+from wildvision.train.run import Run
 
 REPO = Path(__file__).resolve().parent.parent
 SPLIT = REPO / "training" / "splits" / "test.csv"
@@ -32,7 +33,8 @@ def write_test_split(run_dir: Path) -> None:
     the run's cache, are left out: a fresh clone could not find them), with their source and
     category (the photo's folder, ``images/<category>/photo.jpg``)."""
     SPLIT.parent.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "splits.csv", newline="") as src, open(SPLIT, "w", newline="") as dst:
+    splits = Run.open(run_dir).splits_path
+    with open(splits, newline="") as src, open(SPLIT, "w", newline="") as dst:
         writer = csv.writer(dst)
         writer.writerow(["path", "label", "split", "group", "source", "category"])
         for row in csv.DictReader(src):

@@ -14,11 +14,11 @@ import onnxruntime as ort
 from PIL import Image
 
 from .errors import ImageError, ModelError
-from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe, load_image
+from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe
 from .integrity import verify_sha256
 from .models import resolve_model_path
 from .prediction import Prediction, decide
-from .preprocess import preprocess
+from .preprocess import decode_for_model, preprocess
 from .spec import METADATA_KEY, ModelSpec
 
 INPUT_NAME = "pixel_values"
@@ -165,8 +165,9 @@ class Classifier:
         Raises:
             ImageError: the input cannot be decoded.
         """
-        min_size = self.spec.resize_size if self.fast_decode else None
-        return load_image(image, max_pixels=self.max_pixels, min_size=min_size)
+        return decode_for_model(
+            image, self.spec, max_pixels=self.max_pixels, fast_decode=self.fast_decode
+        )
 
     def _run(self, input_name: str, batch: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of one batch (see ``_run_outputs``)."""

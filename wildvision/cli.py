@@ -60,7 +60,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .classifier import Classifier
-    from .review import write_review_report
+    from .review_page import write_review_report
 
     model = None if args.no_heatmaps else Classifier(args.model, precision=args.precision)
     with warnings.catch_warnings():

@@ -4,9 +4,9 @@ each imports the training floor only when run, so the inference install needs no
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from .errors import ConfigError
+from .models import EXPORT_FORMATS
 
 
 def _training():
@@ -54,39 +54,26 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     _training()
-    from .train.export import export_onnx
+    from .train.export import export
 
-    updates = {"version": args.version} if args.version else None
-    path = export_onnx(args.run, args.output, images=args.images or None, spec_updates=updates)
-    print(f"wrote {path} (verified against PyTorch)")
-    if args.ingraph:
-        from .train.export import export_ingraph
-
-        ingraph = export_ingraph(
-            args.run, path.with_suffix(".ingraph.onnx"), images=args.images, spec_updates=updates
-        )
-        print(f"wrote {ingraph} (uint8 HxWx3 input, preprocessing in the graph; verified)")
-    if args.int8:
-        from .train.export import split_photos
-        from .train.quantize import quantize_int8
-
-        run_dir = Path(args.run) if Path(args.run).is_dir() else Path(args.run).parent
-        calibration = split_photos(run_dir, count=256, splits=("train",))
-        int8 = quantize_int8(
-            path,
-            path.with_suffix(".int8.onnx"),
-            calibration,
-            check_images=args.images or split_photos(run_dir, count=64),
-        )
-        print(f"wrote {int8} (int8 QDQ, calibrated on {len(calibration)} training photos)")
+    notes = {
+        "fp32": "verified against PyTorch",
+        "ingraph": "uint8 HxWx3 input, preprocessing in the graph; verified",
+        "int8": "int8 QDQ, calibrated on training photos; checked against fp32",
+    }
+    paths = export(
+        args.run, args.formats, args.output, version=args.version, images=args.images or None
+    )
+    for name, path in paths.items():
+        print(f"wrote {path} ({notes[name]})")
     return 0
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     _training()
-    from .train.recalibrate import recalibrate
+    from .train.operating_points import calibrate
 
-    spec = recalibrate(
+    spec = calibrate(
         args.run,
         review_budget=args.review_budget,
         block_budget=args.block_budget,
@@ -203,9 +190,19 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(func=cmd_train)
 
-    p = verbs.add_parser("export", help="export a run to ONNX, verified against PyTorch")
-    p.add_argument("run", help="run folder (holding best.pt) or checkpoint file")
-    p.add_argument("-o", "--output", default=None, help="output .onnx (default RUN/model.onnx)")
+    p = verbs.add_parser(
+        "export", help="export a run to ONNX (fp32, in-graph, int8), each file verified"
+    )
+    p.add_argument("run", help="run folder (the one `wildvision train` printed)")
+    p.add_argument("-o", "--output", default=None, help="fp32 .onnx path (default RUN/model.onnx)")
+    p.add_argument(
+        "--formats",
+        nargs="+",
+        choices=EXPORT_FORMATS,
+        default=list(EXPORT_FORMATS),
+        help="what to write: fp32 (OUTPUT), ingraph (OUTPUT .ingraph.onnx: takes decoded uint8 "
+        "photos), int8 (OUTPUT .int8.onnx); default all three",
+    )
     p.add_argument(
         "--images",
         nargs="+",
@@ -213,12 +210,6 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
         help="photos to verify on (default: the run's test split)",
     )
     p.add_argument("--version", default=None, help="model version to record in the metadata")
-    p.add_argument("--int8", action="store_true", help="also write an int8 model (.int8.onnx)")
-    p.add_argument(
-        "--ingraph",
-        action="store_true",
-        help="also write a model that takes decoded uint8 photos (.ingraph.onnx)",
-    )
     p.set_defaults(func=cmd_export)
 
     p = verbs.add_parser(
@@ -261,7 +252,11 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
     )
-    p.add_argument("--data", required=True, help="manifest (e.g. RUN/splits.csv) or image folder")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="a training run folder (its split's photos), a manifest or an image folder",
+    )
     p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
     p.add_argument("--no-shift", action="store_true", help="skip the shift test")
     p.add_argument(

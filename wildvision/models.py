@@ -32,6 +32,18 @@ def list_shipped_models() -> list[str]:
 
 
 PRECISIONS = ("auto", "int8", "fp32")
+#: The files an export writes for one model, by format: ``NAME.onnx`` (fp32),
+#: ``NAME.ingraph.onnx`` (preprocessing in the graph) and ``NAME.int8.onnx``.
+EXPORT_FORMATS = ("fp32", "ingraph", "int8")
+
+
+def variant_path(fp32_path: str | os.PathLike, format: str) -> Path:
+    """The file of ``format`` beside an fp32 model ``NAME.onnx``: ``NAME.ingraph.onnx``,
+    ``NAME.int8.onnx`` (``NAME.onnx`` itself for ``fp32``)."""
+    if format not in EXPORT_FORMATS:
+        raise ModelError(f"unknown model format {format!r}; one of {', '.join(EXPORT_FORMATS)}.")
+    path = Path(fp32_path)
+    return path if format == "fp32" else path.with_suffix(f".{format}.onnx")
 
 
 def resolve_model_path(model: str | os.PathLike | None = None, precision: str = "auto") -> Path:
@@ -51,7 +63,8 @@ def resolve_model_path(model: str | os.PathLike | None = None, precision: str = 
             raise ModelError(f"model file {path} does not exist; check the path.")
         return path
     folder = shipped_models_dir()
-    int8, fp32 = folder / f"{model}.int8.onnx", folder / f"{model}.onnx"
+    fp32 = folder / f"{model}.onnx"
+    int8 = variant_path(fp32, "int8")
     order = {"auto": (int8, fp32), "int8": (int8,), "fp32": (fp32,)}[precision]
     for candidate in order:
         if candidate.is_file():

@@ -2,8 +2,9 @@
 
 This is timm's evaluation transform (resize the shorter side to ``floor(size / crop_pct)``,
 centre-crop ``size``, scale to [0, 1], normalise), written with Pillow and numpy so the
-inference floor needs no torch. Training uses this same function for validation, so the
-model is evaluated exactly as it is served.
+inference floor needs no torch. Photos are decoded for it by ``decode_for_model`` (big JPEGs
+at reduced scale). Training validates, calibrates and quantizes through these same two
+functions, so the model is fitted and evaluated on exactly the pixels it is served.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
+from .imaging import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from .spec import ModelSpec
 
 _RESAMPLE = {
@@ -26,6 +28,23 @@ _RESAMPLE = {
 #: Beyond this aspect ratio only the region the crop keeps is resized: resizing a whole 1x20000
 #: strip so its short side is 256 would take 5 million x 256 pixels (about 4 GB).
 MAX_RESIZED_ASPECT = 16
+
+
+def decode_for_model(
+    image: ImageInput,
+    spec: ModelSpec,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    fast_decode: bool = True,
+) -> Image.Image:
+    """Decode ``image`` as ``Classifier`` does for a model of ``spec``: with ``fast_decode``
+    a big JPEG is decoded at reduced scale (draft mode), never below ``spec.resize_size``.
+
+    Raises:
+        ImageError: the input cannot be decoded.
+    """
+    min_size = spec.resize_size if fast_decode else None
+    return load_image(image, max_pixels=max_pixels, min_size=min_size)
 
 
 def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:

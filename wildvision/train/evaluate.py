@@ -18,14 +18,15 @@ from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
-from .data import Sample, load_samples
+from .evaluation_report import reliability, write_report
 from .metrics import (
     classification_report,
     expected_precision,
     false_flag_table,
     recalls_at_false_flags,
 )
-from .report import reliability, write_report
+from .run import Run
+from .samples import Sample, load_samples
 
 #: The label of ordinary photos: the ones a false flag is counted on.
 ORDINARY_LABEL = "other"
@@ -33,7 +34,7 @@ ORDINARY_LABEL = "other"
 
 def evaluate(
     model: str | os.PathLike | Classifier | None,
-    data: str | os.PathLike,
+    data: str | os.PathLike | Run,
     *,
     split: str | None = "test",
     group_column: str = "group",
@@ -44,7 +45,8 @@ def evaluate(
     tta_flip: bool = False,
     prevalence: float = 0.01,
 ) -> dict[str, Any]:
-    """Metrics of ``model`` on ``data`` (a manifest such as a run's ``splits.csv``, or a folder).
+    """Metrics of ``model`` on ``data``: a training run (a ``Run`` or its folder: its split's
+    photos), a manifest, or an image folder.
 
     Args:
         split: keep only rows of this split when the data has a ``split`` column; ``None``
@@ -77,6 +79,10 @@ def evaluate(
             f"{prevalence!r} (e.g. 0.01 for 1%)."
         )
     classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
+    if not isinstance(data, Run) and Run.is_run_folder(data):
+        data = Run.open(data)
+    if isinstance(data, Run):
+        data = data.splits_path
     samples = load_samples(data, group_column=group_column)
     if split and any(s.split for s in samples):
         samples = [s for s in samples if s.split == split]

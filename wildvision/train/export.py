@@ -1,16 +1,19 @@
-"""Export a training run to a self-describing ONNX model, verified against PyTorch.
+"""Export a training run to self-describing ONNX models, each verified before it is written.
 
-The graph takes ``pixel_values`` (Nx3xHxW float32, dynamic N) and gives ``logits``,
-``probabilities`` (softmax of logits / temperature), ``embedding`` (the L2-normalised pooled
-features) and, for a run with a guard, ``guard_distance`` (see ``graph_outputs``). The spec
-is stored as JSON under the ``wildvision.spec`` metadata key. Before the file is written,
-onnxruntime must agree with PyTorch on real images (same argmax, max |Δ| of every output
-below the tolerance), or nothing is written.
+``export(run, formats)`` is the one call (the ``wildvision export`` verb and the notebooks
+use it); ``export_onnx``, ``export_ingraph`` and ``quantize.quantize_int8`` are its building
+blocks. The standard graph takes ``pixel_values`` (Nx3xHxW float32, dynamic N) and gives
+``logits``, ``probabilities`` (softmax of logits / temperature), ``embedding`` (the
+L2-normalised pooled features) and, for a run with a guard, ``guard_distance`` (see
+``graph_outputs``). The spec is stored as JSON under the ``wildvision.spec`` metadata key.
+Before a file is written, onnxruntime must agree with PyTorch on real images (same argmax,
+max |Δ| of every output below the tolerance), or nothing is written.
 """
 
 from __future__ import annotations
 
 import io
+import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,66 +26,99 @@ from torch import nn
 
 from .._atomic import atomic_write_bytes
 from ..classifier import INPUT_NAME
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..imaging import load_image
+from ..models import EXPORT_FORMATS, variant_path
 from ..preprocess import preprocess_batch
 from ..spec import METADATA_KEY, ModelSpec
-from .data import read_manifest
 from .graph_outputs import ModelOutputs, output_names
-from .guard import BANK_FILE, load_bank
 from .ingraph import IMAGE_INPUT, InGraphModel
-from .model_factory import create_model
+from .quantize import quantize_int8
+from .run import Run
 
 OPSET = 17
 DEFAULT_TOLERANCE = 1e-4
+#: Photos the exports are checked on (held-out first), int8 calibrates on (training
+#: photos, spread over the labels) and int8 is checked against fp32 on.
+VERIFY_PHOTOS, INT8_CALIBRATION_PHOTOS, INT8_CHECK_PHOTOS = 16, 256, 64
 
 
 class ExportError(ModelError):
     """The exported graph disagrees with PyTorch; no file was written."""
 
 
-def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelSpec]:
-    """Rebuild the model and its spec from a run's checkpoint (``weights_only`` load)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "best.pt"
-    if not path.is_file():
-        raise ModelError(f"checkpoint {path} does not exist; pass a run folder holding best.pt.")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    spec = ModelSpec.from_dict(state["spec"])
-    model = create_model(spec.model_name, len(spec.labels), pretrained="none")
-    model.load_state_dict(state["model"])
-    return model.eval(), spec
+def export(
+    run: Run | str | Path,
+    formats: Sequence[str] = EXPORT_FORMATS,
+    output: str | Path | None = None,
+    *,
+    version: str | None = None,
+    images: Sequence[str | Path] | None = None,
+) -> dict[str, Path]:
+    """Export ``run`` (a ``Run`` or its folder) in each of ``formats``; returns
+    ``{format: path}`` for what was written.
 
+    - ``fp32``: ``output`` (default ``RUN/model.onnx``), checked against PyTorch.
+    - ``ingraph``: ``NAME.ingraph.onnx`` beside it, input the decoded uint8 photo at any
+      size, preprocessing in the graph; checked against the standard path.
+    - ``int8``: ``NAME.int8.onnx``, static QDQ quantization calibrated on the run's training
+      photos; checked against fp32 (refused if it changes too many labels). It is made from
+      the fp32 model, exported to a temporary file when ``fp32`` is not asked for.
 
-def split_photos(
-    run_dir: Path, count: int = 16, splits: Sequence[str] = ("test", "val", "train")
-) -> list[Path]:
-    """Up to ``count`` real photos from the first of ``splits`` that the run's
-    ``splits.csv`` has, spread evenly over its labels."""
-    manifest = run_dir / "splits.csv"
-    if not manifest.is_file():
-        return []
-    samples = read_manifest(manifest)
-    for name in splits:
-        chosen = sorted(
-            (s for s in samples if s.split == name), key=lambda s: (s.label, str(s.path))
+    Args:
+        version: the model version to record in every file's spec.
+        images: photos to check the exports on (default: the run's held-out photos).
+
+    Raises:
+        ConfigError: an unknown format, or a run without its best checkpoint.
+        ModelError: an export disagrees with its reference (its file is not written; the
+            formats before it are, and the message names them).
+    """
+    unknown = [f for f in formats if f not in EXPORT_FORMATS]
+    if unknown or not formats:
+        raise ConfigError(
+            f"unknown export format(s) {unknown}; choose from {', '.join(EXPORT_FORMATS)}."
         )
-        if chosen:
-            step = max(1, len(chosen) // count)
-            return [s.path for s in chosen[::step][:count] if Path(s.path).is_file()]
-    return []
+    run = Run.open(run)
+    output = Path(output) if output else run.model_path
+    updates = {"version": version} if version else None
+    written: dict[str, Path] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = output if "fp32" in formats else Path(tmp) / output.name
+        if "fp32" in formats or "int8" in formats:
+            export_onnx(run, fp32, images=images, spec_updates=updates)
+            if "fp32" in formats:
+                written["fp32"] = fp32
+        if "ingraph" in formats:
+            path = variant_path(output, "ingraph")
+            written["ingraph"] = export_ingraph(run, path, images=images, spec_updates=updates)
+        if "int8" in formats:
+            try:
+                written["int8"] = quantize_int8(
+                    fp32,
+                    variant_path(output, "int8"),
+                    run.photos("train", count=INT8_CALIBRATION_PHOTOS),
+                    check_images=images or run.photos(count=INT8_CHECK_PHOTOS),
+                )
+            except ModelError as exc:
+                done = ", ".join(f"{k} {v}" for k, v in written.items()) or "nothing"
+                others = tuple(f for f in formats if f != "int8")
+                raise ModelError(
+                    f"{exc} (That is the int8 file; written before it: {done}.) To export "
+                    f"without int8: formats={others} (CLI: --formats {' '.join(others)})."
+                ) from None
+    return written
 
 
 def export_onnx(
-    run: str | Path,
+    run: Run | str | Path,
     output: str | Path | None = None,
     *,
     images: Sequence[str | Path] | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     spec_updates: dict | None = None,
 ) -> Path:
-    """Export a run (folder or checkpoint) to ONNX and verify it; returns the written path.
+    """Export a run's best checkpoint to ONNX and verify it; returns the written path.
 
     Args:
         output: target file (default ``RUN_DIR/model.onnx``).
@@ -90,17 +126,17 @@ def export_onnx(
         tolerance: largest allowed |Δprob| between onnxruntime and PyTorch.
         spec_updates: spec fields to change on the way out (e.g. version, thresholds).
     """
-    run_dir, model, spec, verify_paths = _load_for_export(run, images, spec_updates)
-    wrapped = ModelOutputs(model, spec, load_bank(run_dir) if spec.guard else None).eval()
+    run, model, spec, bank, verify_paths = _load_for_export(run, images, spec_updates)
+    wrapped = ModelOutputs(model, spec, bank).eval()
     data = _to_onnx(wrapped, spec).SerializeToString()
     _verify(wrapped, data, spec, verify_paths, tolerance)
-    output = Path(output) if output else run_dir / "model.onnx"
+    output = Path(output) if output else run.model_path
     atomic_write_bytes(output, data)
     return output
 
 
 def export_ingraph(
-    run: str | Path,
+    run: Run | str | Path,
     output: str | Path | None = None,
     *,
     images: Sequence[str | Path] | None = None,
@@ -114,8 +150,7 @@ def export_ingraph(
     real photos at their own sizes and upscaled: same label, max |Δprob| below ``tolerance``.
     ``spec_updates`` as for ``export_onnx``, so both files carry the same spec.
     """
-    run_dir, model, spec, paths = _load_for_export(run, images, spec_updates)
-    bank = load_bank(run_dir) if spec.guard else None
+    run, model, spec, bank, paths = _load_for_export(run, images, spec_updates)
     wrapped = InGraphModel(model, spec, bank).eval()
     data = _to_onnx(wrapped, spec, ingraph=True).SerializeToString()
     standard = ModelOutputs(model, spec, bank).eval()
@@ -139,34 +174,35 @@ def export_ingraph(
             f"of probabilities, embedding, guard distance {worst:.3f} > {tolerance}); nothing "
             "was written."
         )
-    output = Path(output) if output else run_dir / "model.ingraph.onnx"
+    output = Path(output) if output else variant_path(run.model_path, "ingraph")
     atomic_write_bytes(output, data)
     return output
 
 
 def _load_for_export(
-    run: str | Path, images: Sequence[str | Path] | None, spec_updates: dict | None
-) -> tuple[Path, nn.Module, ModelSpec, list]:
-    """The run folder, model, (updated) spec and the real photos to verify an export on."""
-    run = Path(run)
-    run_dir = run if run.is_dir() else run.parent
-    model, spec = load_checkpoint(run)
+    run: Run | str | Path, images: Sequence[str | Path] | None, spec_updates: dict | None
+) -> tuple[Run, nn.Module, ModelSpec, np.ndarray | None, list]:
+    """The run, its best model, its (updated) spec, the guard's bank (None without a guard)
+    and the real photos to verify an export on."""
+    run = Run.open(run)
+    model, spec = run.load_model(), run.spec
     if spec_updates:
         spec = spec.with_updates(**spec_updates)
-    if spec.guard is not None and load_bank(run_dir) is None:
+    bank = run.guard_bank() if spec.guard is not None else None
+    if spec.guard is not None and bank is None:
         raise ExportError(
-            f"the spec has a guard but {run_dir} holds no {BANK_FILE}; run "
-            f"`wildvision calibrate {run_dir}` again to fit it."
+            f"the spec has a guard but {run.folder} holds no guard bank; run "
+            f"`wildvision calibrate {run.folder}` again to fit it."
         )
     width = model.num_features
     if spec.embedding_size != width:
         spec = spec.with_updates(embedding_size=width)
-    paths = list(images) if images is not None else split_photos(run_dir)
+    paths = list(images) if images is not None else run.photos(count=VERIFY_PHOTOS)
     if not paths:
         raise ExportError(
             "no real images to verify the export on; pass images=[...] (CLI: --images)."
         )
-    return run_dir, model, spec, paths
+    return run, model, spec, bank, paths
 
 
 def _to_onnx(wrapped: nn.Module, spec: ModelSpec, ingraph: bool = False) -> onnx.ModelProto:

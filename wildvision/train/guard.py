@@ -8,12 +8,11 @@ feature space: the cosine distance from its L2-normalised pooled features (the `
 output) to the ``k``-th nearest of them (KNN-OOD, Sun et al., ICML 2022). The bank of
 wildlife embeddings travels inside the exported graph, which outputs ``guard_distance``, so
 Python, the in-graph model and any embedder (Node.js, Java, ...) compute the same number; the
-spec's ``guard`` says where the caps lie. Both are fitted at calibration on the run's splits.
+spec's ``guard`` says where the caps lie. Both are fitted at calibration on the run's splits
+(``operating_points``); the run keeps the bank (``Run.save_guard_bank``) for export.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,10 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .._atomic import atomic_write_bytes
 from ..spec import Guard
-
-BANK_FILE = "guard_bank.npy"
 
 
 class Embedded(nn.Module):
@@ -116,20 +112,3 @@ def fit_guard(
         review_distance=round(min(max(review, block), 2.0), 6),
         bank_size=len(bank),
     )
-
-
-def save_bank(run_dir: str | Path, bank: np.ndarray) -> Path:
-    """Write the wildlife embeddings a run's export puts into its graph."""
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(bank, dtype=np.float16))
-    path = Path(run_dir) / BANK_FILE
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
-
-
-def load_bank(run_dir: str | Path) -> np.ndarray | None:
-    """The run's guard bank, or None when it has none (calibrate the run to fit one)."""
-    path = Path(run_dir) / BANK_FILE
-    return np.load(path) if path.is_file() else None

@@ -12,12 +12,11 @@ import torch
 from torch.utils.data import DataLoader, RandomSampler
 
 from ..spec import ModelSpec
-from .checkpoint import epoch_seed
 from .config import TrainConfig
-from .data import Sample
-from .dataset import ImageDataset, balanced_sampler
 from .distributed import RankSlice, per_rank_batch
-from .transforms import EvalTransform, TrainTransform
+from .samples import Sample
+from .torch_dataset import ImageDataset, balanced_sampler, eval_dataset
+from .transforms import TrainTransform
 
 
 def build_loaders(
@@ -67,8 +66,7 @@ def build_loaders(
         ),
     }
     for name in ("val", "test"):
-        dataset = ImageDataset(splits[name], labels, EvalTransform(spec))
-        loaders[name] = DataLoader(dataset, shuffle=False, **common)
+        loaders[name] = DataLoader(eval_dataset(splits[name], spec, labels), **common)
     return loaders
 
 
@@ -98,6 +96,12 @@ def _reseed_worker(seed: int, worker_id: int) -> None:
     dataset = torch.utils.data.get_worker_info().dataset
     epoch, rank = getattr(dataset, "epoch", 0), getattr(dataset, "rank", 0)
     dataset.transform.reseed(rank_seed(epoch_seed(seed, epoch) * 100 + worker_id + 1, rank))
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's randomness: a function of the run's seed and the epoch only,
+    so a resumed run replays exactly what the interrupted one would have done."""
+    return seed * 1000 + epoch
 
 
 def rank_seed(seed: int, rank: int) -> int:

@@ -1,6 +1,9 @@
-"""A run's operating points, fitted on its validation split after training (or again with
-``wildvision calibrate``): the temperature, the open-set guard and the per-label
-thresholds, written into the run's spec and best checkpoint so that export carries them.
+"""A run's operating points, fitted on its validation split after training
+(``fit_operating_points``) or again later without retraining (``calibrate``, the
+``wildvision calibrate RUN`` verb, e.g. to choose another operating point): the temperature,
+the open-set guard and the per-label thresholds, written into the run's spec (export carries
+them) with the guard's bank beside it. The maths (temperature scaling, thresholds by budget
+or by precision) is in ``calibration``.
 
 Thresholds are chosen on the calibrated probabilities alone; the guard then only takes
 flags away (a photo it caps cannot be blocked or reviewed whatever its probability), so a
@@ -14,14 +17,13 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from .._atomic import atomic_write_text
+from ..errors import ConfigError
 from ..spec import Guard, ModelSpec
 from .calibration import (
     choose_thresholds,
@@ -30,39 +32,100 @@ from .calibration import (
     negative_log_likelihood,
     softmax,
 )
-from .checkpoint import save_checkpoint
 from .config import TrainConfig
-from .data import Sample
-from .dataset import ImageDataset
-from .guard import embed_loader, fit_guard, save_bank
-from .transforms import EvalTransform
+from .distributed import resolve_device
+from .guard import embed_loader, fit_guard
+from .run import Run
+from .samples import Sample
+from .torch_dataset import eval_dataset
 
 
-def calibrate_run(
+def calibrate(
+    run: Run | str | Path,
+    *,
+    review_budget: float | None = None,
+    block_budget: float | None = None,
+    block_precision: float | None = None,
+    review_precision: float | None = None,
+    device: str = "auto",
+) -> ModelSpec:
+    """Fit temperature, guard and per-class thresholds for ``run`` (a ``Run`` or its folder)
+    on its validation photos; updates the run's config and spec and returns the new spec.
+    Export again afterwards.
+
+    Which rule chooses the thresholds (arguments left at None keep the run's config):
+
+    - a budget (``review_budget``, ``block_budget``): by false-flag budget on the ``other``
+      photos; a budget not given comes from the run's config, or the default
+      (``TrainConfig``'s) when the run used precision;
+    - a precision (``block_precision``, ``review_precision``): by precision, and the run's
+      budgets are cleared (set to None), since budgets would otherwise win;
+    - neither: the run's config as it is (runs made before budgets existed get the default
+      budgets).
+
+    Raises:
+        ConfigError: budgets and precisions are both given, a value is out of range, or the
+            run lacks its best checkpoint or validation photos.
+    """
+    budgets = {"review_budget": review_budget, "block_budget": block_budget}
+    precisions = {"block_precision": block_precision, "review_precision": review_precision}
+    given_budgets = {k: v for k, v in budgets.items() if v is not None}
+    given_precisions = {k: v for k, v in precisions.items() if v is not None}
+    if given_budgets and given_precisions:
+        raise ConfigError(
+            f"pass either budgets ({', '.join(given_budgets)}) or precisions "
+            f"({', '.join(given_precisions)}), not both: budgets choose thresholds by false "
+            "flags on ordinary photos, precisions by precision on the validation split."
+        )
+    run = Run.open(run)
+    config = run.config
+    if given_budgets:
+        for key in budgets:
+            value = given_budgets.get(key, getattr(config, key))
+            setattr(config, key, value if value is not None else getattr(TrainConfig, key))
+    if given_precisions:
+        for key, value in given_precisions.items():
+            setattr(config, key, value)
+        config.review_budget = config.block_budget = None
+    config.validate()
+    model, spec, splits = run.load_model(), run.spec, run.splits()
+    if not splits["val"]:
+        raise ConfigError(
+            f"{run.folder} has no validation photos to calibrate on; train it with "
+            "val_fraction above 0."
+        )
+    bank = [s for s in splits["train"] if s.label in spec.wildlife_labels]
+    target = resolve_device(device)
+    loader = DataLoader(eval_dataset(splits["val"], spec), batch_size=32)
+    spec = fit_operating_points(run, model.to(target), loader, target, config, bank)
+    run.write_config(config)
+    return spec
+
+
+def fit_operating_points(
+    run: Run,
     model: nn.Module,
     loader: DataLoader,
     device: torch.device,
-    spec: ModelSpec,
     config: TrainConfig,
-    run_dir: Path,
-    state: dict[str, Any],
     bank_photos: Sequence[Sample] = (),
 ) -> ModelSpec:
     """Fit the temperature, the guard (from ``bank_photos``, the wildlife training photos)
-    and the thresholds on the validation ``loader``; store them in the run's spec and best
-    checkpoint and return the new spec.
+    and the thresholds of ``model`` on the validation ``loader``; write them into the run's
+    spec (and the guard's bank beside it) and return the new spec.
 
     With ``config.review_budget``/``block_budget`` set, the thresholds keep the false flags
     on the validation split's ``other`` photos within those budgets and the spec records
     them (``spec.budgets``); otherwise, or when the split holds no ``other`` photos (with a
     warning), they are chosen for ``block_precision``/``review_precision`` and
     ``spec.budgets`` is None."""
+    spec = run.spec
     targets, logits, embeddings = embed_loader(model, loader, device)
     if not len(targets):
         return spec
     temperature = fit_temperature(logits, targets)
     probabilities = softmax(logits, temperature)
-    guard = _fit_run_guard(model, device, spec, config, run_dir, bank_photos, targets, embeddings)
+    guard = _fit_run_guard(run, model, device, spec, config, bank_photos, targets, embeddings)
     negatives = (
         targets == spec.labels.index("other")
         if "other" in spec.labels
@@ -115,17 +178,16 @@ def calibrate_run(
         f"calibration: T={temperature:.3f}, val NLL {before:.4f} -> {after:.4f}; "
         f"cuts {cuts} ({rule}); guard {guard}"
     )
-    atomic_write_text(run_dir / "spec.json", spec.to_json())
-    save_checkpoint(run_dir / "best.pt", {**state, "spec": spec.to_dict()})
+    run.write_spec(spec)
     return spec
 
 
 def _fit_run_guard(
+    run: Run,
     model: nn.Module,
     device: torch.device,
     spec: ModelSpec,
     config: TrainConfig,
-    run_dir: Path,
     bank_photos: Sequence[Sample],
     targets: np.ndarray,
     embeddings: np.ndarray,
@@ -138,8 +200,8 @@ def _fit_run_guard(
     photos = list(bank_photos)
     if len(photos) > config.guard_bank_size:  # a seeded subsample keeps the graph small
         photos = random.Random(config.seed).sample(photos, config.guard_bank_size)
-    dataset = ImageDataset(photos, spec.labels, EvalTransform(spec))
-    bank_loader = DataLoader(dataset, batch_size=32, num_workers=min(2, config.num_workers))
+    workers = min(2, config.num_workers)
+    bank_loader = DataLoader(eval_dataset(photos, spec), batch_size=32, num_workers=workers)
     _, _, bank = embed_loader(model, bank_loader, device)
     k = min(config.guard_k, len(bank))
     guard = fit_guard(
@@ -149,5 +211,5 @@ def _fit_run_guard(
         block_keep=config.guard_block_keep,
         review_keep=config.guard_review_keep,
     )
-    save_bank(run_dir, bank)
+    run.save_guard_bank(bank)
     return guard

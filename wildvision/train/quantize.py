@@ -33,13 +33,13 @@ from onnxruntime.quantization import (
 from .._atomic import atomic_write_bytes
 from ..classifier import INPUT_NAME, PROBABILITIES_OUTPUT
 from ..errors import ModelError
-from ..imaging import load_image
-from ..preprocess import preprocess
+from ..preprocess import decode_for_model, preprocess
 from ..spec import METADATA_KEY, ModelSpec
 
 
 class _PhotoReader(CalibrationDataReader):
-    """Feeds preprocessed photos to the calibrator, a few at a time."""
+    """Feeds photos to the calibrator a few at a time, decoded and preprocessed as they are
+    served (``decode_for_model``), so the ranges fit the pixels the model will see."""
 
     def __init__(self, paths: Sequence[str | Path], spec: ModelSpec, batch_size: int = 8) -> None:
         self._batches = self._iterate(list(paths), spec, batch_size)
@@ -47,7 +47,8 @@ class _PhotoReader(CalibrationDataReader):
     @staticmethod
     def _iterate(paths, spec, batch_size) -> Iterator[dict[str, np.ndarray]]:
         for start in range(0, len(paths), batch_size):
-            arrays = [preprocess(load_image(p), spec) for p in paths[start : start + batch_size]]
+            chunk = paths[start : start + batch_size]
+            arrays = [preprocess(decode_for_model(p, spec), spec) for p in chunk]
             yield {INPUT_NAME: np.stack(arrays)}
 
     def get_next(self) -> dict[str, np.ndarray] | None:
@@ -133,7 +134,7 @@ def _check_against_fp32(
     min_agreement: float,
     max_median_drift: float,
 ) -> None:
-    batch = np.stack([preprocess(load_image(p), spec) for p in paths])
+    batch = np.stack([preprocess(decode_for_model(p, spec), spec) for p in paths])
     feeds = {INPUT_NAME: batch}
     fp32 = ort.InferenceSession(str(fp32_model), providers=["CPUExecutionProvider"])
     int8 = ort.InferenceSession(data, providers=["CPUExecutionProvider"])

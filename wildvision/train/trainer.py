@@ -4,9 +4,6 @@ one of many processes under ``torchrun`` (see ``distributed``)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from timm.data import Mixup
 from timm.loss import SoftTargetCrossEntropy
 from timm.utils import ModelEmaV3
@@ -22,62 +18,58 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .._atomic import atomic_write_text
 from ..errors import ConfigError
-from ..spec import ModelSpec
 from .calibration import softmax
-from .checkpoint import open_run_for_resume, save_checkpoint
 from .config import TrainConfig, load_config
-from .data import Sample, class_counts, samples_from_source, split_samples, subsample_per_class
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
 from .metrics import classification_report
 from .model_factory import build_spec, create_model
-from .operating_points import calibrate_run
+from .operating_points import fit_operating_points
 from .optim import build_optimizer
-
-METRIC_FIELDS = [
-    "epoch",
-    "phase",
-    "lr",
-    "train_loss",
-    "val_loss",
-    "val_accuracy",
-    "val_macro_f1",
-    "seconds",
-]
+from .run import METRIC_FIELDS, Run
+from .samples import Sample, class_counts, samples_from_source, split_samples, subsample_per_class
 
 
 @dataclass
 class TrainResult:
-    """Where a run was written and how well its best checkpoint did."""
+    """The run that was written and how well its best checkpoint did."""
 
-    run_dir: Path
-    best_checkpoint: Path
+    run: Run
     best_epoch: int
     val_macro_f1: float
     test_metrics: dict[str, Any]
+
+    @property
+    def run_dir(self) -> Path:
+        return self.run.folder
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.run.checkpoint_path("best")
 
 
 def train(
     config: TrainConfig | str | Path | None = None,
     *,
-    resume: str | Path | None = None,
+    resume: Run | str | Path | None = None,
     **overrides: Any,
 ) -> TrainResult:
     """Train a classifier; ``config`` is a ``TrainConfig`` or a YAML path, ``overrides`` win.
 
-    ``resume=RUN_DIR`` continues an interrupted run from its last complete epoch, with the
-    run's own config and split (no ``config`` or overrides then).
+    ``resume=RUN`` (a ``Run`` or its folder) continues an interrupted run from its last
+    complete epoch, with the run's own config, spec and split (no ``config`` or overrides
+    then).
 
     Launched by ``torchrun``, each process trains on its slice of the data (DDP); rank 0
     writes the run and returns the test metrics, the other ranks return none.
     """
-    saved = None
+    run, saved = None, None
     if resume is not None:
         if config is not None or overrides:
             raise ConfigError("resume continues a run with its own config; pass no other settings.")
-        config, splits, saved = open_run_for_resume(resume)
+        run = Run.open(resume)
+        config, splits, saved = run.config, run.splits(), _last_state(run)
     else:
         if not isinstance(config, TrainConfig):
             config = load_config(config, **overrides)
@@ -87,7 +79,7 @@ def train(
         splits = gather_splits(config) if is_main_process() else {}
     runtime = start_runtime(config.device, config.amp, config.channels_last)
     try:
-        return _train(config, runtime.share(splits), saved, resume, runtime)
+        return _train(config, runtime.share(splits), saved, run, runtime)
     finally:
         runtime.close()
 
@@ -96,30 +88,32 @@ def _train(
     config: TrainConfig,
     splits: dict[str, list[Sample]],
     saved: dict[str, Any] | None,
-    resume: str | Path | None,
+    run: Run | None,
     runtime: Runtime,
 ) -> TrainResult:
     log = runtime.log
-    labels = config.labels or sorted({s.label for part in splits.values() for s in part})
-    model = create_model(config.model, len(labels), "none" if saved else config.pretrained)
-    spec = build_spec(
-        model,
-        config.model,
-        labels,
-        version=config.version,
-        block_threshold=config.block_threshold,
-        review_threshold=config.review_threshold,
-    )
-    if resume is not None:
-        run_dir = Path(resume)
-        log(f"resuming {run_dir} after epoch {saved['epoch'] if saved else 0}")
-    elif runtime.is_main:
-        run_dir = make_run_dir(config)
-        write_run_files(run_dir, config, spec, splits)
-    run_dir = runtime.share(run_dir if resume is not None or runtime.is_main else None)
+    if run is not None:  # resumed: the run's own spec
+        spec = run.spec
+        model = create_model(
+            spec.model_name, len(spec.labels), "none" if saved else config.pretrained
+        )
+        log(f"resuming {run.folder} after epoch {saved['epoch'] if saved else 0}")
+    else:
+        labels = config.labels or sorted({s.label for part in splits.values() for s in part})
+        model = create_model(config.model, len(labels), config.pretrained)
+        spec = build_spec(
+            model,
+            config.model,
+            labels,
+            version=config.version,
+            block_threshold=config.block_threshold,
+            review_threshold=config.review_threshold,
+        )
+        run = runtime.share(Run.create(config, spec, splits) if runtime.is_main else None)
+    labels = list(spec.labels)
     device = runtime.device
     processes = f" x {runtime.world_size} processes" if runtime.distributed else ""
-    log(f"run folder {run_dir}; device {device}{processes}; labels {labels}")
+    log(f"run folder {run.folder}; device {device}{processes}; labels {labels}")
     for name, part in splits.items():
         log(f"  {name}: {len(part)} photos {class_counts(part)}")
 
@@ -186,16 +180,10 @@ def _train(
                 best = (report["macro_f1"], epoch)
             if not runtime.is_main:  # every rank validates alike; rank 0 alone writes
                 continue
-            write_metrics(run_dir / "metrics.csv", rows)
-            checkpoint = {
-                "model": evaluated.state_dict(),
-                "spec": spec.to_dict(),
-                "config": config.to_dict(),
-                "epoch": epoch,
-                "val": report,
-            }
+            run.write_metrics(rows)
+            checkpoint = {"model": evaluated.state_dict(), "epoch": epoch, "val": report}
             if improved:
-                save_checkpoint(run_dir / "best.pt", checkpoint)
+                run.save_checkpoint("best", checkpoint)
             train_state = {
                 "phase": phase,
                 "optimizer": optimizer.state_dict(),
@@ -206,27 +194,38 @@ def _train(
                 "train_model": model.state_dict() if ema is not None else None,
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
             }
-            save_checkpoint(run_dir / "last.pt", {**checkpoint, "train_state": train_state})
+            run.save_checkpoint("last", {**checkpoint, "train_state": train_state})
             log(f"epoch {epoch}: " + ", ".join(f"{k}={row[k]}" for k in METRIC_FIELDS[3:]))
 
     if not runtime.is_main:  # calibration, the test split and their files are rank 0's
-        return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], {})
-    state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
+        return TrainResult(run, best[1], best[0], {})
+    model.load_state_dict(run.load_checkpoint("best")["model"])
     if config.calibrate:
         bank_photos = [s for s in splits["train"] if s.label in spec.wildlife_labels]
-        spec = calibrate_run(
-            model, loaders["val"], device, spec, config, run_dir, state, bank_photos
-        )
+        spec = fit_operating_points(run, model, loaders["val"], device, config, bank_photos)
     test_metrics: dict[str, Any] = {}
     if len(loaders["test"].dataset):
         targets, logits, _ = predict_loader(model, loaders["test"], device)
         test_metrics = classification_report(targets, softmax(logits, spec.temperature), labels)
-        atomic_write_text(run_dir / "test_metrics.json", json.dumps(test_metrics, indent=2))
+        run.write_test_metrics(test_metrics)
         log(
             f"test: accuracy={test_metrics['accuracy']:.4f} macro_f1={test_metrics['macro_f1']:.4f}"
         )
-    return TrainResult(run_dir, run_dir / "best.pt", best[1], best[0], test_metrics)
+    return TrainResult(run, best[1], best[0], test_metrics)
+
+
+def _last_state(run: Run) -> dict[str, Any] | None:
+    """The training state of the run's last complete epoch, or None when it was killed
+    before finishing one (it then starts again from epoch 1)."""
+    if not run.has_checkpoint("last"):
+        return None
+    state = run.load_checkpoint("last")
+    if "train_state" not in state:
+        raise ConfigError(
+            f"{run.checkpoint_path('last')} holds no training state (made by an older "
+            "wildvision); the run cannot be resumed: train it again."
+        )
+    return state
 
 
 def restore_training(
@@ -265,33 +264,6 @@ def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
             splits["train"], config.train_limit_per_class, config.seed
         )
     return splits
-
-
-def make_run_dir(config: TrainConfig) -> Path:
-    base = Path(config.output_dir)
-    name = config.name or f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}"
-    run_dir, n = base / name, 1
-    while run_dir.exists():
-        n += 1
-        run_dir = base / f"{name}-{n}"
-    run_dir.mkdir(parents=True)
-    return run_dir
-
-
-def write_run_files(
-    run_dir: Path, config: TrainConfig, spec: ModelSpec, splits: dict[str, list[Sample]]
-) -> None:
-    """The resolved config, the spec and the exact split, so a run can be audited and rerun."""
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
-    atomic_write_text(run_dir / "spec.json", spec.to_json())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["path", "label", "split", "group", "source"])
-    for name, part in splits.items():
-        for s in part:
-            row = [str(Path(s.path).resolve()), s.label, name, s.group or "", s.source or ""]
-            writer.writerow(row)
-    atomic_write_text(run_dir / "splits.csv", buffer.getvalue())
 
 
 def build_mixing(config: TrainConfig, num_classes: int) -> tuple[Mixup | None, nn.Module | None]:
@@ -371,11 +343,3 @@ def predict_loader(
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0)), 0.0
     targets_all = np.concatenate(targets)
     return targets_all, np.concatenate(probs), total / max(1, len(targets_all))
-
-
-def write_metrics(path: Path, rows: list[dict[str, Any]]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(path, buffer.getvalue())

@@ -1,26 +1,39 @@
-"""A torch Dataset over ``Sample`` records, decoding through wildvision's safe decoder."""
+"""A torch Dataset over ``Sample`` records (see ``samples``), decoding through wildvision's
+safe decoder, and the class-balanced sampler.
+
+Training photos are decoded at full size (random crops may zoom in); validation,
+calibration and test photos through ``eval_dataset``, exactly as ``Classifier`` decodes and
+preprocesses them (big JPEGs in draft mode), so the figures and the fitted temperature,
+thresholds and guard are those of the pixels that are served."""
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 
 import torch
+from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from ..errors import ConfigError
 from ..imaging import load_image
-from .data import Sample
+from ..preprocess import decode_for_model
+from ..spec import ModelSpec
+from .samples import Sample
+from .transforms import EvalTransform
 
 
 class ImageDataset(Dataset):
-    """(image tensor, label index) pairs; labels outside ``labels`` are refused up front."""
+    """(image tensor, label index) pairs; labels outside ``labels`` are refused up front.
+    ``decode`` turns a photo's path into an RGB image (default: full size)."""
 
     def __init__(
         self,
         samples: Sequence[Sample],
         labels: Sequence[str],
         transform: Callable[..., torch.Tensor],
+        decode: Callable[[str], Image.Image] = load_image,
     ) -> None:
         index = {label: i for i, label in enumerate(labels)}
         unknown = sorted({s.label for s in samples} - set(index))
@@ -32,13 +45,23 @@ class ImageDataset(Dataset):
         self.samples = list(samples)
         self.targets = [index[s.label] for s in self.samples]
         self.transform = transform
+        self.decode = decode
         self.epoch = 0  # set by the trainer; DataLoader workers seed their augmentation from it
 
     def __len__(self) -> int:
         return len(self.samples)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
-        return self.transform(load_image(self.samples[i].path)), self.targets[i]
+        return self.transform(self.decode(self.samples[i].path)), self.targets[i]
+
+
+def eval_dataset(
+    samples: Sequence[Sample], spec: ModelSpec, labels: Sequence[str] | None = None
+) -> ImageDataset:
+    """``samples`` as a model of ``spec`` is served them: decoded as ``Classifier`` decodes
+    (``decode_for_model``) and preprocessed by the spec. ``labels`` default to the spec's."""
+    decode = functools.partial(decode_for_model, spec=spec)
+    return ImageDataset(samples, labels or spec.labels, EvalTransform(spec), decode)
 
 
 def balanced_sampler(

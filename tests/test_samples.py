@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.train.data import (
+from wildvision.train.samples import (
     Sample,
     load_samples,
     read_image_folder,
@@ -131,7 +131,7 @@ def broad_like_manifest(tmp_path):
 
 def test_exclude_drops_rows_by_column_value(tmp_path):
     from wildvision.train.config import DataSource
-    from wildvision.train.data import samples_from_source
+    from wildvision.train.samples import samples_from_source
 
     broad_like_manifest(tmp_path)
     source = DataSource(str(tmp_path), exclude={"category": ["animal_elephant", "painting"]})
@@ -140,7 +140,7 @@ def test_exclude_drops_rows_by_column_value(tmp_path):
 
 def test_exclude_names_a_missing_column(tmp_path):
     from wildvision.train.config import DataSource
-    from wildvision.train.data import samples_from_source
+    from wildvision.train.samples import samples_from_source
 
     broad_like_manifest(tmp_path)
     with pytest.raises(ConfigError, match=r"no column\(s\) \['kind'\]"):
@@ -149,7 +149,7 @@ def test_exclude_names_a_missing_column(tmp_path):
 
 def test_a_source_name_keeps_two_datasets_apart(tmp_path):
     from wildvision.train.config import DataSource
-    from wildvision.train.data import samples_from_source
+    from wildvision.train.samples import samples_from_source
 
     broad_like_manifest(tmp_path)
     sources = [s.source for s in samples_from_source(DataSource(str(tmp_path), name="broad"))]
@@ -160,7 +160,7 @@ def test_a_source_name_keeps_two_datasets_apart(tmp_path):
 
 def test_an_image_folder_takes_the_source_name(photo_folder):
     from wildvision.train.config import DataSource
-    from wildvision.train.data import samples_from_source
+    from wildvision.train.samples import samples_from_source
 
     found = samples_from_source(DataSource(str(photo_folder), name="mine"))
     assert {s.source for s in found} == {"mine"}
@@ -168,7 +168,7 @@ def test_an_image_folder_takes_the_source_name(photo_folder):
 
 def test_synthetic_graphics_render_once_into_the_cache(tmp_path):
     from wildvision.train.config import DataSource
-    from wildvision.train.data import samples_from_source
+    from wildvision.train.samples import samples_from_source
 
     source = DataSource("synthetic:graphics", count=12)
     first = samples_from_source(source, seed=3, cache_dir=tmp_path)

@@ -20,7 +20,7 @@ from tests.conftest import skimage_photo
 from wildvision import Classifier, ScanError
 from wildvision.cli import main
 from wildvision.results import ResultsFile
-from wildvision.review import write_review_report
+from wildvision.review_page import write_review_report
 from wildvision.scanning import COLUMNS, HASH_COLUMNS
 
 NASTY_ID = '<script>alert("x")</script> & co'

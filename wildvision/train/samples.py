@@ -1,4 +1,5 @@
-"""Labelled photos: read an image-folder tree or a CSV manifest, and split them.
+"""Labelled photos as ``Sample`` records (no torch): read an image-folder tree or a CSV
+manifest, and split them. ``torch_dataset`` turns them into tensors for training.
 
 A manifest is a CSV with at least ``path`` and ``label`` columns and optionally ``split``
 (train/val/test) and ``group`` (photos of one object or seller, kept on one side of a

@@ -1,4 +1,5 @@
-"""``report``: one self-contained HTML page of a scan's flagged photos, for people to review.
+"""The review page of the ``report`` verb: one self-contained HTML page of a scan's flagged
+photos, for people to review (``train/evaluation_report`` is the evaluation's page).
 
 The results file is streamed once: every row is counted, and only the ``limit``
 highest-scoring rows of the chosen decisions are kept (a heap), so memory stays bounded
