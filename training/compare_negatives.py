@@ -1,16 +1,16 @@
 """Compare models on ordinary photos and ivory: the table of training/README.md
 ("Broad negatives, graphics and the guard").
 
-    python training/compare_negatives.py NAME=MODEL.onnx[@SPLITS.csv] ... [--splits SPLITS.csv]
+    python training/compare_negatives.py NAME=MODEL.onnx[@RUN] ... [--splits RUN]
         [--output training/results/negatives.json]
 
 Each model is evaluated (``wildvision.train.evaluate``: clean and shift test) on the test
-rows of its own ``splits.csv`` (after ``@``) or of ``--splits``, and the script prints, per
-model: false flags (review or block) and blocks on the held-out ordinary photos of each
-broad source and of the rendered graphics, on all ``other`` photos, and ivory caught at the
-model's own operating point, ivory recall at 1% / 0.1% false flags and ivory AUROC on the
-clean and shift tests. Results are kept in the JSON file (resumable: a name already there is
-not evaluated again).
+rows of its own run (after ``@``) or of ``--splits`` (a run folder or its ``splits.csv``),
+and the script prints, per model: false flags (review or block) and blocks on the held-out
+ordinary photos of each broad source and of the rendered graphics, on all ``other`` photos,
+and ivory caught at the model's own operating point, ivory recall at 1% / 0.1% false flags
+and ivory AUROC on the clean and shift tests. Results are kept in the JSON file
+(resumable: a name already there is not evaluated again).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from wildvision import Classifier
 from wildvision._atomic import atomic_write_text
 from wildvision.train.evaluate import evaluate
+from wildvision.train.run import Run
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "training" / "results" / "negatives.json"
@@ -30,9 +31,11 @@ BROAD_PREFIXES = ("broad/", "synthetic")
 
 
 def with_categories(splits: Path, folder: Path) -> Path:
-    """The test rows of a run's ``splits.csv`` with a ``category`` column: the photo's
-    folder name (``images/<category>/photo.jpg`` in the shared datasets and the renders'
-    kind in their file name)."""
+    """The test rows of a run's ``splits.csv`` (or of the run folder's) with a ``category``
+    column: the photo's folder name (``images/<category>/photo.jpg`` in the shared datasets
+    and the renders' kind in their file name)."""
+    if splits.is_dir():
+        splits = Run.open(splits).splits_path
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "test.csv"
     with open(splits, newline="") as src, open(target, "w", newline="") as dst:
@@ -124,8 +127,8 @@ def source_table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("models", nargs="+", help="NAME=MODEL.onnx[@SPLITS.csv]")
-    parser.add_argument("--splits", type=Path, help="the splits.csv of models without @")
+    parser.add_argument("models", nargs="+", help="NAME=MODEL.onnx[@RUN or SPLITS.csv]")
+    parser.add_argument("--splits", type=Path, help="the run (or splits.csv) of models without @")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     results = json.loads(args.output.read_text()) if args.output.is_file() else {}
@@ -136,7 +139,7 @@ def main() -> None:
             continue
         data = Path(splits) if splits else args.splits
         if data is None:
-            parser.error(f"{name}: give its splits.csv after @ or pass --splits")
+            parser.error(f"{name}: give its run after @ or pass --splits")
         folder = REPO / "runs" / "eval" / name.replace(" ", "_").replace(",", "")
         test = with_categories(data, folder)
         summary = evaluate(Classifier(model), test, output_dir=folder)

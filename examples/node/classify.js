@@ -109,7 +109,7 @@ async function main(argv) {
   const spec = JSON.parse(metadata[METADATA_KEY]);
   const session = await ort.InferenceSession.create(modelPath);
   if (!session.inputNames.includes("image")) {
-    throw new Error(`${modelPath} takes ${session.inputNames}; export the in-graph variant (wildvision export --ingraph)`);
+    throw new Error(`${modelPath} takes ${session.inputNames}; export the in-graph variant (wildvision export RUN --formats ingraph)`);
   }
   let failed = 0;
   for (const path of images) {
