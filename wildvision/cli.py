@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -248,13 +249,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit code of a program whose reader closed the pipe (128 + SIGPIPE), as the shell's.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; its errors are one ``error: ...`` line on stderr and exit code 2.
+
+    Errors wildvision raises on purpose (a bad path, a missing extra, an invalid config)
+    and the operating system's (permissions, a full disk) are reported, not traced. A reader
+    that closes the pipe early (``wildvision info | head -1``) ends the command quietly.
+    """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except WildvisionError as exc:
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here rather than at exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (WildvisionError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's last flush at exit cannot fail again
+    (the Python docs' recipe for SIGPIPE, signal module notes)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

@@ -4,44 +4,48 @@ each imports the training floor only when run, so the inference install needs no
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from .errors import ConfigError
 
 
-def _training():
-    """Import the training floor, turning a missing extra into a clean CLI error."""
-    try:
-        from . import train
-    except ImportError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    return train
+def _training() -> None:
+    """Import the training floor first: without the ``[train]`` extra this raises the
+    ``MissingExtraError`` that ``main`` reports like every other missing extra."""
+    from . import train  # noqa: F401
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     _training()
+    from .train.config import build_config, merge_settings, parse_overrides, read_config_file
     from .train.distributed import is_main_process
     from .train.trainer import train
 
-    overrides = {
+    data, overrides = _split_data_and_settings(args.data, args.overrides)
+    flags = {
         "epochs": args.epochs,
         "output_dir": args.output_dir,
         "name": args.name,
         "device": args.device,
         "batch_size": args.batch_size,
+        "data": data,
     }
-    if args.data:
-        overrides["data"] = args.data
+    settings = parse_overrides(overrides)
     if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
-        if args.config or given:
+        given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
+        given += [*(["--config"] if args.config else []), *overrides]
+        if given:
             raise ConfigError(
-                f"--resume continues {args.resume} with its own config; drop "
-                f"{', '.join((['--config'] if args.config else []) + given)}."
+                f"--resume continues {args.resume} with its own config; drop {', '.join(given)}."
             )
         result = train(resume=args.resume)
     else:
-        result = train(args.config, **overrides)
+        twice = sorted(k for k, v in flags.items() if v is not None and k in settings)
+        if twice:
+            raise ConfigError(f"{', '.join(twice)} given as a flag and as key=value; give one.")
+        values = merge_settings(read_config_file(args.config), flags)
+        result = train(build_config(merge_settings(values, settings, none_keeps=False)))
     if not is_main_process():  # the other processes of a torchrun launch stay quiet
         return 0
     print(
@@ -50,6 +54,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"next: wildvision export {result.run_dir}")
     return 0
+
+
+def _split_data_and_settings(
+    data: list[str] | None, overrides: list[str]
+) -> tuple[list[str] | None, list[str]]:
+    """``--data a b epochs=3`` reads ``epochs=3`` as a path (``--data`` takes every word up
+    to the next flag): such words that are no existing path go back to the settings."""
+    if not data:
+        return data, overrides
+    setting = re.compile(r"[A-Za-z_][\w.]*=.*")
+    moved = [d for d in data if setting.fullmatch(d) and not Path(d).exists()]
+    kept = [d for d in data if d not in moved]
+    return kept or None, [*overrides, *moved]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -182,7 +199,20 @@ def _print_false_flags(title: str, table: dict, limit: int = 12) -> None:
 
 def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     """Register train, export, calibrate and evaluate on the main parser's verbs."""
-    p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
+    p = verbs.add_parser(
+        "train",
+        help="fine-tune a model (needs wildvision[train])",
+        description="Fine-tune a model. Settings merge as defaults <- --config file <- flags "
+        "and key=value arguments: any config key, nested ones with a dot, each value read "
+        "as YAML, e.g. wildvision train --config c.yaml epochs=3 augment.listing=0.5 "
+        "review_budget=null block_budget=null.",
+    )
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config settings, e.g. epochs=3 augment.listing=0.5 (see training/configs/)",
+    )
     p.add_argument("--config", default=None, help="YAML config, e.g. training/configs/default.yaml")
     p.add_argument(
         "--data",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._extras import install_hint
 from .classifier import Classifier
 from .errors import ImageError
 from .hashes import DEFAULT_MAX_DISTANCE, HashList, HashMatch, HashMatcher
@@ -209,7 +210,7 @@ def _progress_bar(source: str | os.PathLike, done: set[bytes]) -> Any:
         from tqdm import tqdm
     except ImportError:
         print(
-            "wildvision scan: no progress bar (install it with pip install 'wildvision[scan]')",
+            f"wildvision scan: no progress bar (install it with {install_hint('scan')})",
             file=sys.stderr,
         )
         return None

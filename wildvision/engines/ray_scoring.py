@@ -10,7 +10,6 @@ must be readable on every node (a shared filesystem), or read them into a bytes 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import tempfile
 import warnings
@@ -18,12 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from .._extras import require_extra
 
-if importlib.util.find_spec("ray") is None or importlib.util.find_spec("pandas") is None:
-    raise MissingExtraError(
-        "batch scoring on Ray needs ray[data]; install the extra: pip install 'wildvision[ray]'"
-    )
+require_extra("ray", {"ray": "ray[data]", "pandas": "pandas"}, "batch scoring on Ray")
 
 import ray  # noqa: E402
 import ray.data  # noqa: E402

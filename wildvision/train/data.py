@@ -58,6 +58,28 @@ def read_manifest(
     manifest = Path(manifest)
     if not manifest.is_file():
         raise ConfigError(f"manifest {manifest} does not exist; check the data path.")
+    try:
+        samples = _read_rows(
+            manifest, group_column, label_map, source_column, source_prefix, exclude
+        )
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(
+            f"{manifest} is not a CSV manifest ({exc}); pass a manifest.csv with a "
+            "'path,label' header, or a folder with one sub-folder of photos per label."
+        ) from None
+    if not samples:
+        raise ConfigError(f"manifest {manifest} lists no photos.")
+    return samples
+
+
+def _read_rows(
+    manifest: Path,
+    group_column: str,
+    label_map: Mapping[str, str] | None,
+    source_column: str,
+    source_prefix: str | None,
+    exclude: Mapping[str, Sequence[str]] | None,
+) -> list[Sample]:
     root = manifest.parent
     label_map = dict(label_map or {})
     samples = []
@@ -94,8 +116,6 @@ def read_manifest(
                     source=_source_name(source_prefix, row.get(source_column)),
                 )
             )
-    if not samples:
-        raise ConfigError(f"manifest {manifest} lists no photos.")
     return samples
 
 

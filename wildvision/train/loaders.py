@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from ..errors import ConfigError
 from ..spec import ModelSpec
 from .checkpoint import epoch_seed
 from .config import TrainConfig
@@ -35,7 +36,7 @@ def build_loaders(
     train_set = ImageDataset(splits["train"], labels, transform)
     train_set.rank = rank
     if not len(train_set):
-        raise ValueError("the training split is empty; add photos or lower the val/test fractions")
+        raise ConfigError("the training split is empty; add photos or lower the val/test fractions")
     sources = [x.source for x in splits["train"]] if config.balance_sources else None
     sampler = (
         balanced_sampler(train_set.targets, config.seed, sources)
