@@ -184,8 +184,8 @@ import contextlib, io, sys
 for name in ("torch", "fastapi", "imagehash", "matplotlib"):
     sys.modules[name] = None
 from wildvision.cli import main
-for args in (["train", "--data", "x"], ["export", "run"], ["serve"],
-             ["hashes", "build", ".", "-o", "h.json"]):
+for args in (["train", "--data", "x"], ["export", "run"], ["evaluate", "--data", "x"],
+             ["serve"], ["hashes", "build", ".", "-o", "h.json"]):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = main(args)
@@ -199,7 +199,7 @@ def test_a_missing_extra_is_the_same_error_and_exit_code_for_every_verb(tmp_path
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    extras = ["train", "train", "serve", "hashes"]
+    extras = ["train", "train", "eval", "serve", "hashes"]
     assert len(lines) == len(extras)
     for line, extra in zip(lines, extras):
         assert re.fullmatch(

@@ -70,7 +70,7 @@ def test_default_model_knows_held_out_museum_ivory(shared_datasets):
 
 
 def test_model_card_figures_are_reproduced_by_evaluate(shared_datasets, tmp_path):
-    from wildvision.train.evaluate import evaluate
+    from wildvision.evaluation.evaluate import evaluate
 
     card = json.loads(CARD_METRICS.read_text())
     for precision in card:

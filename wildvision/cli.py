@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
+from .cli_evaluate import add_evaluate_verb
 from .cli_train import add_training_verbs
 from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hashes_build)
 
     add_training_verbs(verbs)
+    add_evaluate_verb(verbs)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
     _model_options(p)

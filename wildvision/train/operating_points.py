@@ -22,14 +22,14 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .._atomic import atomic_write_text
-from ..spec import Guard, ModelSpec
-from .calibration import (
+from ..evaluation.calibration import (
     choose_thresholds,
     choose_thresholds_by_budget,
     fit_temperature,
     negative_log_likelihood,
     softmax,
 )
+from ..spec import Guard, ModelSpec
 from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .data import Sample

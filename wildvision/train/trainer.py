@@ -24,14 +24,14 @@ from tqdm.auto import tqdm
 
 from .._atomic import atomic_write_text
 from ..errors import ConfigError
+from ..evaluation.calibration import softmax
+from ..evaluation.metrics import classification_report
 from ..spec import ModelSpec
-from .calibration import softmax
 from .checkpoint import open_run_for_resume, save_checkpoint
 from .config import TrainConfig, load_config
 from .data import Sample, class_counts, samples_from_source, split_samples, subsample_per_class
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
-from .metrics import classification_report
 from .model_factory import build_spec, create_model
 from .operating_points import calibrate_run
 from .optim import build_optimizer

@@ -18,7 +18,6 @@ from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
-from .data import Sample, load_samples
 from .metrics import (
     classification_report,
     expected_precision,
@@ -26,6 +25,7 @@ from .metrics import (
     recalls_at_false_flags,
 )
 from .report import reliability, write_report
+from .samples import Sample, load_samples
 
 #: The label of ordinary photos: the ones a false flag is counted on.
 ORDINARY_LABEL = "other"
@@ -111,7 +111,7 @@ def evaluate(
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
             if condition == "shift":
-                from .shift import render_shifted  # albumentations (and torch) on demand
+                from .shift import render_shifted
 
                 return render_shifted(load_image(photo), index)
             return photo
@@ -183,7 +183,7 @@ def read_column(data: str | os.PathLike, column: str) -> dict[Path, str]:
 
 def _shifted(samples: Sequence[Sample]) -> Iterable[Any]:
     """Shift-test renderings, made lazily; an unreadable photo passes through to fail later."""
-    from .shift import render_shifted  # albumentations (and torch) only for the shift test
+    from .shift import render_shifted  # only for the shift test
 
     for index, sample in enumerate(samples):
         try:
