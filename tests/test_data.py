@@ -66,6 +66,23 @@ def test_image_folder_reads_one_folder_per_class(photo_folder):
     assert load_samples(photo_folder) == samples
 
 
+def test_an_image_folder_takes_the_files_a_scan_takes(tmp_path):
+    from wildvision.sources import iter_images
+
+    for name in ("a.jpg", "b.JFIF", "c.webp", "notes.txt", "d.jpeg"):
+        (tmp_path / "ivory").mkdir(exist_ok=True)
+        (tmp_path / "ivory" / name).write_bytes(b"")
+    found = [s.path for s in read_image_folder(tmp_path)]
+    assert found == list(iter_images(tmp_path)) and len(found) == 4  # .jfif too, not .txt
+
+
+def test_a_photo_is_no_manifest(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a jpeg's first bytes")
+    with pytest.raises(ConfigError, match="is not a CSV manifest"):
+        load_samples(photo)
+
+
 def test_empty_folder_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="no images found"):
         read_image_folder(tmp_path)

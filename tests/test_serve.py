@@ -212,6 +212,8 @@ def test_openapi_lists_the_four_routes(client):
     classify = schema["paths"]["/v1/classify"]["post"]["responses"]
     assert {"200", "413", "422"} <= set(classify)
     assert "Classification" in schema["components"]["schemas"]
+    decision = schema["components"]["schemas"]["Classification"]["properties"]["decision"]
+    assert decision["enum"] == ["block", "review", "allow", "error"]
 
 
 def test_serve_refuses_a_bad_limit_before_loading(capsys):

@@ -14,6 +14,14 @@ from .cli_evaluate import add_evaluate_verb
 from .cli_train import add_training_verbs
 from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
+from .server_defaults import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_BATCH_FILES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MB,
+)
+from .spec import RESULT_DECISIONS
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -109,7 +117,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
-    from .server.limits import MB
 
     try:
         serve(
@@ -189,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--decisions",
         nargs="+",
         default=["block", "review"],
-        choices=["block", "review", "allow", "error"],
+        choices=RESULT_DECISIONS,
         help="rows to show (default: block review)",
     )
     p.add_argument(
@@ -219,25 +226,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-upload-mb",
         type=float,
-        default=20,
+        default=DEFAULT_MAX_UPLOAD_BYTES // MB,
         help="largest photo, in MB of 2**20 bytes (default %(default)s)",
     )
     p.add_argument(
         "--max-batch-files",
         type=int,
-        default=32,
+        default=DEFAULT_MAX_BATCH_FILES,
         help="most photos per batch request (default %(default)s)",
     )
     p.add_argument(
         "--max-batch-mb",
         type=float,
-        default=100,
+        default=DEFAULT_MAX_BATCH_BYTES // MB,
         help="largest batch request, all photos together (default %(default)s)",
     )
     p.add_argument(
         "--max-concurrency",
         type=int,
-        default=4,
+        default=DEFAULT_MAX_CONCURRENCY,
         help="classifications at once; more requests wait (default %(default)s)",
     )
     p.add_argument(

@@ -30,7 +30,7 @@ from .explain import explain as explain_photo
 from .explain import overlay
 from .imaging import load_image
 from .results import iter_rows
-from .spec import DECISIONS
+from .spec import RESULT_DECISIONS
 
 #: Longest side of a photo's thumbnail in the page, in pixels.
 THUMBNAIL_SIZE = 240
@@ -90,10 +90,10 @@ def write_review_report(
         ValueError: an unknown decision or a limit below 1.
     """
     wanted = set(decisions)
-    unknown = wanted - {*DECISIONS, "error"}
+    unknown = wanted - set(RESULT_DECISIONS)
     if unknown:
         raise ValueError(
-            f"unknown decisions {sorted(unknown)}; choose from {[*DECISIONS, 'error']}."
+            f"unknown decisions {sorted(unknown)}; choose from {list(RESULT_DECISIONS)}."
         )
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")

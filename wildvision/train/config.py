@@ -20,6 +20,13 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..evaluation.calibration import (
+    DEFAULT_BLOCK_BUDGET,
+    DEFAULT_BLOCK_PRECISION,
+    DEFAULT_REVIEW_BUDGET,
+    DEFAULT_REVIEW_PRECISION,
+)
+from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 
 #: Mixed-precision settings (``amp``); they apply on CUDA only.
 AMP_MODES = ("auto", "bf16", "fp16", "off")
@@ -86,17 +93,18 @@ class TrainConfig:
     balance_sources: bool = False  # also draw each source (manifest column) equally often
     num_workers: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    block_threshold: float = 0.85
-    review_threshold: float = 0.5
+    # thresholds a run starts with (calibration, on by default, replaces them)
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     calibrate: bool = True  # fit temperature and thresholds on the validation split
-    block_precision: float = 0.97
-    review_precision: float = 0.85
+    block_precision: float = DEFAULT_BLOCK_PRECISION
+    review_precision: float = DEFAULT_REVIEW_PRECISION
     # False-flag budgets: when both are set, calibration picks the thresholds so that at most
     # review_budget of the validation split's ``other`` photos go to review or block and at
     # most block_budget are blocked (a real stream is ~99% ordinary photos). Set both to null
     # to choose thresholds by block_precision/review_precision as before.
-    review_budget: float | None = 0.01
-    block_budget: float | None = 0.001
+    review_budget: float | None = DEFAULT_REVIEW_BUDGET
+    block_budget: float | None = DEFAULT_BLOCK_BUDGET
     # the open-set guard (see wildvision.train.guard): fitted at calibration on the wildlife
     # training photos (at most guard_bank_size of them go into the exported graph); blocking
     # stops past the distance that guard_block_keep of the held-out wildlife photos stay
