@@ -14,12 +14,15 @@ from tests.conftest import SAMPLE_PHOTO
 from wildvision.cli import main
 
 
-def test_predict_json_lines(tiny_model, photo_folder, capsys):
-    photos = sorted(photo_folder.rglob("*.jpg"))[:2]
-    assert main(["predict", *map(str, photos), "--model", str(tiny_model), "--json"]) == 0
+def test_predict_json_lines(wildlife_model, capsys):
+    photos = [wildlife_model.photos(decision, 1)[0] for decision in ("block", "review", "allow")]
+    args = ["predict", *map(str, photos), "--model", str(wildlife_model.path), "--json"]
+    assert main(args) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["source"] for line in lines] == [str(p) for p in photos]
-    assert all(line["label"] in ("animal", "drink") and line["error"] is None for line in lines)
+    assert [line["label"] for line in lines] == ["ivory", "other", "other"]
+    assert [line["decision"] for line in lines] == ["block", "review", "allow"]
+    assert all(line["error"] is None for line in lines)
 
 
 def test_predict_reports_bad_files_and_goes_on(tiny_model, photo_folder, tmp_path, capsys):

@@ -49,4 +49,3 @@ def test_the_old_import_paths_still_work():
     assert old_report.write_report is report.write_report
     assert old_shift.render_shifted is shift.render_shifted
     assert old_data.Sample is samples.Sample and old_data.load_samples is samples.load_samples
-
