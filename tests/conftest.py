@@ -4,6 +4,7 @@ tiny trained run that several tests reuse."""
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +99,49 @@ def wildlife_folder(photo_folder, tmp_path_factory) -> Path:
 def wildlife_run(wildlife_folder, tmp_path_factory):
     """A tiny run with a wildlife label, calibrated by false-flag budget, with its guard."""
     return train_tiny(wildlife_folder, tmp_path_factory.mktemp("runs"), "wildlife", guard_k=2)
+
+
+@dataclass(frozen=True)
+class DecidingModel:
+    """An exported model and the decision it gives each photo of ``wildlife_folder``."""
+
+    path: Path
+    decisions: dict[Path, str]
+
+    def photos(self, decision: str, count: int | None = None) -> list[Path]:
+        """The photos (sorted) whose decision is ``decision``: at most ``count`` of them."""
+        return sorted(p for p, d in self.decisions.items() if d == decision)[:count]
+
+
+@pytest.fixture(scope="session")
+def wildlife_model(wildlife_run, wildlife_folder, tmp_path_factory) -> DecidingModel:
+    """``wildlife_run`` exported so that known photos get each decision: every ``ivory``
+    photo is blocked (block threshold 0.5; the guard's distances opened up so it caps
+    nothing), and the ``other`` photos that look most like ivory go to review.
+
+    The review threshold lies in the widest gap (on a log scale) between the ivory
+    probabilities of the ``other`` photos, leaving at least three on each side, so a small
+    numerical change cannot move a photo across it.
+    """
+    from wildvision import Classifier
+    from wildvision.spec import Thresholds
+    from wildvision.train.export import export_onnx
+
+    folder = tmp_path_factory.mktemp("deciding")
+    photos = sorted(wildlife_folder.rglob("*.jpg"))
+    probe = Classifier(export_onnx(wildlife_run.run_dir, folder / "probe.onnx"))
+    scores = {p: r.scores["ivory"] for p, r in zip(photos, probe.predict_batch(photos))}
+    ivory = [scores[p] for p in photos if p.parent.name == "ivory"]
+    other = np.log(np.clip(sorted(scores[p] for p in photos if p.parent.name == "other"), 1e-12, 1))
+    cut = 2 + int(np.argmax(np.diff(other)[2:-2]))  # at least three photos on each side
+    review = float(np.exp((other[cut] + other[cut + 1]) / 2))
+    assert min(ivory) >= 0.5 > np.exp(other.max()), "the tiny run no longer tells the photos apart"
+    updates = {
+        "thresholds": {"ivory": Thresholds(block=0.5, review=review)},
+        "guard": replace(probe.spec.guard, block_distance=2.0, review_distance=2.0),
+    }
+    path = export_onnx(wildlife_run.run_dir, folder / "m.onnx", spec_updates=updates)
+    decisions = {
+        p: "block" if s >= 0.5 else "review" if s >= review else "allow" for p, s in scores.items()
+    }
+    return DecidingModel(path, decisions)

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.spec import Thresholds
-from wildvision.train.calibration import (
+from wildvision.evaluation.calibration import (
     choose_thresholds,
     choose_thresholds_by_budget,
     fit_temperature,
@@ -16,6 +15,7 @@ from wildvision.train.calibration import (
     threshold_for_budget,
     threshold_for_precision,
 )
+from wildvision.spec import Thresholds
 from wildvision.train.config import TrainConfig, build_config
 
 

@@ -168,3 +168,13 @@ def test_one_classifier_shared_by_threads_answers_as_serial_use(classifier, phot
     assert threaded == [pytest.approx(s, abs=1e-6) for s in serial]
     for batch in batches:
         assert [p.scores for p in batch] == [pytest.approx(s, abs=1e-6) for s in serial]
+
+
+def test_known_photos_are_blocked_reviewed_and_allowed(wildlife_model, wildlife_folder):
+    photos = sorted(wildlife_folder.rglob("*.jpg"))
+    results = list(Classifier(wildlife_model.path).predict_batch(photos, batch_size=5))
+    got = {photo: result.decision for photo, result in zip(photos, results)}
+    assert got == wildlife_model.decisions
+    assert [r.label for r in results] == [p.parent.name for p in photos]
+    assert {got[p] for p in photos if p.parent.name == "ivory"} == {"block"}  # every one
+    assert {got[p] for p in photos if p.parent.name == "other"} == {"review", "allow"}

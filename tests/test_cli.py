@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import SAMPLE_PHOTO
 from wildvision.cli import main
 
 
-def test_predict_json_lines(tiny_model, photo_folder, capsys):
-    photos = sorted(photo_folder.rglob("*.jpg"))[:2]
-    assert main(["predict", *map(str, photos), "--model", str(tiny_model), "--json"]) == 0
+def test_predict_json_lines(wildlife_model, capsys):
+    photos = [wildlife_model.photos(decision, 1)[0] for decision in ("block", "review", "allow")]
+    args = ["predict", *map(str, photos), "--model", str(wildlife_model.path), "--json"]
+    assert main(args) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["source"] for line in lines] == [str(p) for p in photos]
-    assert all(line["label"] in ("animal", "drink") and line["error"] is None for line in lines)
+    assert [line["label"] for line in lines] == ["ivory", "other", "other"]
+    assert [line["decision"] for line in lines] == ["block", "review", "allow"]
+    assert all(line["error"] is None for line in lines)
 
 
 def test_predict_reports_bad_files_and_goes_on(tiny_model, photo_folder, tmp_path, capsys):
@@ -98,3 +104,122 @@ def test_export_writes_the_same_spec_into_both_variants(tiny_run, tmp_path, caps
     assert standard.spec.version == ingraph.spec.version == "9.9.9"
     assert standard.spec == ingraph.spec and ingraph.ingraph and not standard.ingraph
     assert "verified" in capsys.readouterr().out
+
+
+@pytest.fixture
+def captured_train(monkeypatch):
+    """``wildvision train`` with the trainer replaced: the configs it would train on."""
+    trainer = pytest.importorskip("wildvision.train.trainer")
+    seen = []
+
+    def fake_train(config=None, **_):
+        seen.append(config)
+        return SimpleNamespace(best_checkpoint="b.pt", best_epoch=1, val_macro_f1=1.0, run_dir="r")
+
+    monkeypatch.setattr(trainer, "train", fake_train)
+    return seen
+
+
+def test_train_takes_any_config_key_as_key_value(captured_train, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "data: [photos]\nepochs: 5\nname: file\naugment: {listing: 0.1, grayscale: 0.3}\n"
+    )
+    args = ["train", "--config", str(config), "epochs=3", "augment.listing=0.5"]
+    args += ["review_budget=null", "block_budget=null", "version=1.10", "--name", "cli"]
+    assert main(args) == 0
+    seen = captured_train[-1]
+    assert (seen.epochs, seen.name, seen.version) == (3, "cli", "1.10")
+    assert (seen.augment.listing, seen.augment.grayscale) == (0.5, 0.3)  # merged, not replaced
+    assert seen.review_budget is None and seen.block_budget is None  # null sets null
+    # --data takes the words up to the next flag; a key=value among them is still a setting
+    assert main(["train", "--data", str(tmp_path), "epochs=2", "lr=0.001"]) == 0
+    seen = captured_train[-1]
+    assert [d.source for d in seen.data] == [str(tmp_path)] and (seen.epochs, seen.lr) == (2, 1e-3)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("epoch=3", "unknown config key 'epoch'. Did you mean 'epochs'?"),
+        ("augment.listin=0.5", "unknown augment key 'listin'. Did you mean 'listing'?"),
+        ("epochs=three", "config key 'epochs' must be a whole number, got 'three'."),
+        ("calibrate=1", "config key 'calibrate' must be true or false, got 1."),
+        ("epochs", "expected key=value, got 'epochs'"),
+    ],
+)
+def test_train_refuses_bad_settings_in_one_line(captured_train, tmp_path, capsys, setting, message):
+    assert main(["train", setting, "--data", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {message}") and err.count("\n") == 1
+    assert not captured_train
+
+
+def test_train_refuses_a_setting_given_twice_and_settings_on_resume(captured_train, capsys):
+    assert main(["train", "--data", "p", "--epochs", "2", "epochs=3"]) == 2
+    assert "epochs given as a flag and as key=value" in capsys.readouterr().err
+    assert main(["train", "--resume", "runs/x", "epochs=3"]) == 2
+    assert "drop epochs=3" in capsys.readouterr().err
+    assert not captured_train
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "--data", "{missing}"],
+        ["evaluate", "--data", "{missing}"],
+        ["evaluate", "--data", "{photo}"],  # a photo where a manifest or folder belongs
+        ["train", "--config", "{missing}.yaml"],
+        ["scan", "{missing}", "-o", "{out}"],
+        ["hashes", "build", "{missing}", "-o", "{out}"],
+    ],
+)
+def test_a_bad_data_path_is_one_line_and_exit_code_2(tmp_path, capsys, args):
+    pytest.importorskip("torch")
+    paths = {"missing": tmp_path / "nowhere", "photo": SAMPLE_PHOTO, "out": tmp_path / "o.jsonl"}
+    assert main([a.format(**paths) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+#: Every verb that needs an extra, run with the extra's package made unimportable.
+MISSING_EXTRAS = """
+import contextlib, io, sys
+for name in ("torch", "fastapi", "imagehash", "matplotlib"):
+    sys.modules[name] = None
+from wildvision.cli import main
+for args in (["train", "--data", "x"], ["export", "run"], ["evaluate", "--data", "x"],
+             ["serve"], ["hashes", "build", ".", "-o", "h.json"]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(args)
+    print(code, err.getvalue().strip())
+"""
+
+
+def test_a_missing_extra_is_the_same_error_and_exit_code_for_every_verb(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", MISSING_EXTRAS], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    extras = ["train", "train", "eval", "serve", "hashes"]
+    assert len(lines) == len(extras)
+    for line, extra in zip(lines, extras):
+        assert re.fullmatch(
+            rf"2 error: [\w -]+ needs [\w, -]+; install the extra: pip install "
+            rf"'wildvision\[{extra}\]'",
+            line,
+        ), line
+
+
+def test_a_closed_pipe_ends_quietly():
+    """``wildvision info | head -1``: the reader goes before the command writes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wildvision", "info"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141 and err == ""

@@ -3,7 +3,6 @@ run, resumes after a kill, and learns as well as a single process on the same ph
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,11 +14,12 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tests.test_resume import _epochs_done  # noqa: E402
+from wildvision import Classifier  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
 from wildvision.train.distributed import RankSlice, per_rank_batch  # noqa: E402
+from wildvision.train.export import export_onnx  # noqa: E402
 from wildvision.train.run import Run  # noqa: E402
 from wildvision.train.torch_dataset import balanced_sampler  # noqa: E402
-from wildvision.train.trainer import train  # noqa: E402
 
 SETTINGS = {
     "epochs": 2,
@@ -58,10 +58,11 @@ def test_global_batch_must_split_over_the_processes():
         per_rank_batch(6, 2, mixing=True)
 
 
-def test_torchrun_two_processes_resume_and_match_a_single_process(photo_folder, tmp_path):
-    single = train(
-        None, data=[str(photo_folder)], output_dir=str(tmp_path / "ref"), name="ref", **SETTINGS
-    )
+def test_torchrun_two_processes_resume_and_match_a_single_process(
+    photo_folder, tiny_run, tiny_model, tmp_path
+):
+    """``tiny_run`` (tests/conftest.py) is the single-process run of the same settings."""
+    single = tiny_run
     config = tmp_path / "config.yaml"
     lines = [f"data: [{photo_folder}]", f"output_dir: {tmp_path / 'runs'}"]
     config.write_text("\n".join(lines + [f"{k}: {v}" for k, v in SETTINGS.items()]) + "\n")
@@ -95,11 +96,19 @@ def test_torchrun_two_processes_resume_and_match_a_single_process(photo_folder, 
 
     best = Run(run_dir).load_checkpoint("best")
     assert not any(name.startswith("module.") for name in best["model"])  # unwrapped weights
-    ddp_test = json.loads((run_dir / "test_metrics.json").read_text())
-    # 6 validation and 6 test photos: one photo is 1/6; both runs must learn the task
     assert best["val"]["macro_f1"] >= 0.8 and single.val_macro_f1 >= 0.8
-    assert ddp_test["accuracy"] >= 0.8
-    assert abs(ddp_test["accuracy"] - single.test_metrics["accuracy"]) <= 0.34
+    # 6 test photos are too few to compare two runs on: compare them on all 24 photos,
+    # through their exported models; both must label (nearly) every photo right and agree
+    photos = sorted(photo_folder.rglob("*.jpg"))
+    truth = [p.parent.name for p in photos]
+    ddp = [r.label for r in Classifier(export_onnx(run_dir)).predict_batch(photos)]
+    one = [r.label for r in Classifier(tiny_model).predict_batch(photos)]
+    assert _same(ddp, truth) >= 23 and _same(one, truth) >= 23 and _same(ddp, one) >= 23
+
+
+def _same(a: list[str], b: list[str]) -> int:
+    """In how many places two lists of labels agree."""
+    return sum(x == y for x, y in zip(a, b))
 
 
 @pytest.mark.parametrize("amp_dtype", [torch.bfloat16, torch.float16])

@@ -33,21 +33,28 @@ def local_ray():
 
 
 @pytest.fixture(scope="module")
-def photos(photo_folder, tmp_path_factory) -> list[str]:
-    """16 real photos and one corrupt file."""
-    paths = sorted(str(p) for p in photo_folder.rglob("*.jpg"))[:16]
-    corrupt = tmp_path_factory.mktemp("corrupt") / "broken.jpg"
-    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
-    return [*paths, str(corrupt)]
+def model(wildlife_model) -> Path:
+    """A tiny model that blocks, reviews and allows known photos (tests/conftest.py)."""
+    return wildlife_model.path
 
 
 @pytest.fixture(scope="module")
-def expected(tiny_model, photos) -> dict[str, object]:
-    return dict(zip(photos, Classifier(tiny_model).predict_batch(photos, batch_size=8)))
+def photos(wildlife_model, tmp_path_factory) -> list[str]:
+    """Real photos, some of each decision (block, review, allow), and one corrupt file."""
+    chosen = [wildlife_model.photos(d, n) for d, n in (("block", 8), ("review", 4), ("allow", 4))]
+    corrupt = tmp_path_factory.mktemp("corrupt") / "broken.jpg"
+    corrupt.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return [*(str(p) for group in chosen for p in group), str(corrupt)]
+
+
+@pytest.fixture(scope="module")
+def expected(model, photos) -> dict[str, object]:
+    return dict(zip(photos, Classifier(model).predict_batch(photos, batch_size=8)))
 
 
 def _check(rows: list[dict], expected: dict, key: str = "path") -> None:
     assert sorted(r[key] for r in rows) == sorted(expected)
+    assert {r["decision"] for r in rows} == {"block", "review", "allow", "error"}
     for row in rows:
         want = expected[row[key]]
         assert row["decision"] == want.decision, row[key]
@@ -72,16 +79,16 @@ def test_workers_import_this_checkout(local_ray):
     assert ray.get(where.remote()) == wildvision.__file__
 
 
-def test_paths_match_predict_batch(local_ray, tiny_model, photos, expected):
+def test_paths_match_predict_batch(local_ray, model, photos, expected):
     ds = ray.data.from_items([{"path": p, "listing_id": i} for i, p in enumerate(photos)])
     with pytest.warns(RuntimeWarning, match="reserve 2 of the cluster's 2 CPUs"):
-        scored = score_dataset(ds, tiny_model, batch_size=4, concurrency=2, label_scores=True)
+        scored = score_dataset(ds, model, batch_size=4, concurrency=2, label_scores=True)
     rows = scored.take_all()
 
     _check(rows, expected)
     assert {r["listing_id"] for r in rows} == set(range(len(photos)))
     assert set(RESULT_COLUMNS) <= set(rows[0])
-    labels = Classifier(tiny_model).labels
+    labels = Classifier(model).labels
     good = next(r for r in rows if r["error"] is None)
     for label in labels:
         want = expected[good["path"]].scores[label]
@@ -90,11 +97,11 @@ def test_paths_match_predict_batch(local_ray, tiny_model, photos, expected):
     assert bad["decision"] == "error" and "broken.jpg" in bad["path"]
 
 
-def test_bytes_match_predict_batch(local_ray, tiny_model, photos, expected):
+def test_bytes_match_predict_batch(local_ray, model, photos, expected):
     items = [{"name": p, "image": Path(p).read_bytes()} for p in photos]
     items.append({"name": "missing", "image": None})
     scored = score_dataset(
-        ray.data.from_items(items), tiny_model, bytes_column="image", batch_size=4, num_cpus=0.5
+        ray.data.from_items(items), model, bytes_column="image", batch_size=4, num_cpus=0.5
     )
     rows = scored.take_all()
 
@@ -104,21 +111,21 @@ def test_bytes_match_predict_batch(local_ray, tiny_model, photos, expected):
     _check([r for r in rows if r["name"] != "missing"], expected, key="name")
 
 
-def test_read_binary_files_feeds_two_actors(local_ray, tiny_model, photos, expected):
+def test_read_binary_files_feeds_two_actors(local_ray, model, photos, expected):
     """The README's object-storage pattern: a read stage, then 2 actors that leave it a CPU."""
     ds = ray.data.read_binary_files(photos, include_paths=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # 2 x 0.5 CPUs: no starvation warning
-        scored = score_dataset(ds, tiny_model, bytes_column="bytes", concurrency=2, num_cpus=0.5)
+        scored = score_dataset(ds, model, bytes_column="bytes", concurrency=2, num_cpus=0.5)
     rows = scored.take_all()
 
     assert "bytes" not in rows[0]
     _check(rows, expected)
 
 
-def test_refuses_wrong_columns(local_ray, tiny_model):
+def test_refuses_wrong_columns(local_ray, model):
     ds = ray.data.from_items([{"image_path": "a.jpg", "label": "x"}])
     with pytest.raises(ValueError, match="path_column"):
-        score_dataset(ds, tiny_model, concurrency=1)
+        score_dataset(ds, model, concurrency=1)
     with pytest.raises(ValueError, match="already has result column"):
-        score_dataset(ds, tiny_model, path_column="image_path", concurrency=1)
+        score_dataset(ds, model, path_column="image_path", concurrency=1)

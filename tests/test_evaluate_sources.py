@@ -68,7 +68,7 @@ def manifest(tmp_path) -> Path:
 
 
 def test_false_flags_by_source_and_category(manifest, tmp_path):
-    from wildvision.train.evaluate import evaluate
+    from wildvision.evaluation.evaluate import evaluate
 
     out = tmp_path / "out"
     metrics = evaluate(StubClassifier(), manifest, shift=False, output_dir=out)["clean"]
@@ -88,7 +88,7 @@ def test_false_flags_by_source_and_category(manifest, tmp_path):
 
 
 def test_recall_at_false_flags_and_expected_precision(manifest):
-    from wildvision.train.evaluate import evaluate
+    from wildvision.evaluation.evaluate import evaluate
 
     metrics = evaluate(StubClassifier(), manifest, shift=False, prevalence=0.01)["clean"]
     # 1% or 0.1% of eight ordinary photos: none may pass, so the cut is above their 0.92
@@ -101,7 +101,7 @@ def test_recall_at_false_flags_and_expected_precision(manifest):
 
 
 def test_data_without_the_columns_gives_empty_tables(tmp_path):
-    from wildvision.train.evaluate import evaluate, read_column
+    from wildvision.evaluation.evaluate import evaluate, read_column
 
     path = tmp_path / "m.csv"
     path.write_text("path,label\no0.jpg,other\ni0.jpg,ivory\n")
@@ -115,7 +115,7 @@ def test_data_without_the_columns_gives_empty_tables(tmp_path):
 
 
 def test_without_ordinary_photos_the_budget_figures_are_none(tmp_path):
-    from wildvision.train.evaluate import budget_cells, evaluate, headline
+    from wildvision.evaluation.evaluate import budget_cells, evaluate, headline
 
     path = tmp_path / "m.csv"
     path.write_text("path,label\ni0.jpg,ivory\nb0.jpg,bone\n")
@@ -129,7 +129,7 @@ def test_without_ordinary_photos_the_budget_figures_are_none(tmp_path):
 
 
 def test_headline_and_budget_cells(manifest):
-    from wildvision.train.evaluate import budget_cells, evaluate, headline, headline_cells
+    from wildvision.evaluation.evaluate import budget_cells, evaluate, headline, headline_cells
 
     h = headline(evaluate(StubClassifier(), manifest, shift=False)["clean"])
     assert h["ivory_recall_at_1pct_false_flags"] == h["ivory_recall_at_0.1pct_false_flags"] == 0.5
@@ -142,7 +142,7 @@ def test_headline_and_budget_cells(manifest):
 
 def test_bad_prevalence_is_refused_before_scoring(manifest):
     from wildvision.errors import ConfigError
-    from wildvision.train.evaluate import evaluate
+    from wildvision.evaluation.evaluate import evaluate
 
     with pytest.raises(ConfigError, match=r"prevalence .* in \(0, 1\)"):
         evaluate(StubClassifier(), manifest, prevalence=1.0)
@@ -151,7 +151,7 @@ def test_bad_prevalence_is_refused_before_scoring(manifest):
 def test_cli_prints_the_tables(manifest, tmp_path, monkeypatch, capsys):
     from wildvision.cli import main
 
-    monkeypatch.setattr("wildvision.train.evaluate.Classifier", StubClassifier)
+    monkeypatch.setattr("wildvision.evaluation.evaluate.Classifier", StubClassifier)
     args = ["evaluate", "--model", "stub.onnx", "--data", str(manifest), "--no-shift"]
     assert main([*args, "--prevalence", "0.02"]) == 0
     out = capsys.readouterr().out
@@ -168,7 +168,7 @@ def test_cli_prints_the_tables(manifest, tmp_path, monkeypatch, capsys):
 
 def test_evaluate_module_imports_without_torch():
     code = (
-        "import sys, wildvision.train.evaluate; "
+        "import sys, wildvision.evaluation.evaluate; "
         "assert not {'torch', 'albumentations'} & set(sys.modules), sys.modules.keys()"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.train.calibration import threshold_for_budget
-from wildvision.train.metrics import (
+from wildvision.evaluation.calibration import threshold_for_budget
+from wildvision.evaluation.metrics import (
     expected_precision,
     false_flag_table,
     recall_at_false_flag_rate,

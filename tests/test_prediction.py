@@ -94,6 +94,25 @@ def test_failed_prediction_carries_the_error():
     assert result.ok is False
 
 
+def test_a_prediction_is_one_results_row_for_every_table():
+    row = Prediction(label="ivory", score=0.123456789, decision="review").to_row("1.0")
+    assert row == {
+        "label": "ivory",
+        "score": 0.123457,
+        "decision": "review",
+        "error": None,
+        "model_version": "1.0",
+    }
+    failed = Prediction.failed("x.jpg: corrupt\nimage").to_row("1.0")
+    assert failed == {
+        "label": None,
+        "score": None,
+        "decision": "error",
+        "error": "x.jpg: corrupt image",  # one line: a row is one line of a results file
+        "model_version": "1.0",
+    }
+
+
 def test_a_successful_prediction_is_ok():
     result = Prediction(label="ivory", score=0.9, scores={"ivory": 0.9, "other": 0.1})
     assert result.ok is True

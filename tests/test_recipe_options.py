@@ -119,7 +119,7 @@ def test_source_balancing_draws_each_source_of_a_class_equally_often():
 
 
 def test_manifest_sources_reach_the_run_split_file(tmp_path, photo_folder):
-    from wildvision.train.samples import read_manifest
+    from wildvision.evaluation.samples import read_manifest
 
     manifest = tmp_path / "m.csv"
     rows = [

@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from wildvision import Classifier, ModelSpec  # noqa: E402
+from wildvision.evaluation.samples import read_manifest  # noqa: E402
 from wildvision.spec import METADATA_KEY  # noqa: E402
 from wildvision.train.export import ExportError, export_onnx  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
@@ -87,8 +88,8 @@ def test_training_on_the_shared_photos_round_trips(shared_datasets, tmp_path):
             },
             {"source": str(shared_datasets / "everyday"), "limit_per_class": 8},
         ],
-        epochs=1,
-        head_epochs=1,
+        epochs=5,  # two head epochs, then three of the full network: about 10 s
+        head_epochs=2,
         batch_size=8,
         num_workers=0,
         output_dir=str(tmp_path),
@@ -99,5 +100,9 @@ def test_training_on_the_shared_photos_round_trips(shared_datasets, tmp_path):
     classifier = Classifier(path)
     assert classifier.labels == ["bone", "ceramic", "ivory", "other"]
     assert classifier.spec.wildlife_labels == ("ivory",)
-    photo = next((shared_datasets / "museum-ivory" / "images" / "ivory").glob("*.jpg"))
-    assert classifier.predict(photo).label in classifier.labels
+    # 16 training photos are too few to generalise from, but the exported file must give
+    # the labels the run learned back: its training photos, read through Classifier
+    trained = [s for s in read_manifest(result.run_dir / "splits.csv") if s.split == "train"]
+    labels = [p.label for p in classifier.predict_batch([s.path for s in trained])]
+    assert [label for label, s in zip(labels, trained) if s.label == "ivory"] == ["ivory"] * 4
+    assert np.mean([label == s.label for label, s in zip(labels, trained)]) >= 0.75  # 15/16 seen

@@ -13,9 +13,9 @@ torch = pytest.importorskip("torch")
 
 from wildvision import Classifier, ModelError, ModelSpec  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
+from wildvision.evaluation.samples import Sample  # noqa: E402
 from wildvision.train.config import TrainConfig  # noqa: E402
 from wildvision.train.run import Run  # noqa: E402
-from wildvision.train.samples import Sample  # noqa: E402
 
 SPEC = ModelSpec(labels=("ivory", "other"), model_name="tf_efficientnet_lite0")
 
@@ -191,3 +191,20 @@ def test_a_refused_int8_says_what_was_written_and_how_to_skip_it(tiny_run, tmp_p
     with pytest.raises(ModelError, match=r"written before it: fp32 .*formats=\('fp32',\)"):
         export_module.export(tiny_run.run, ("fp32", "int8"), tmp_path / "m.onnx")
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
+def test_evaluate_reads_a_runs_test_split(tiny_run, tiny_model):
+    """A Run, its folder and its splits.csv are the same data to ``evaluate``; evaluation
+    knows a run folder by the files ``Run.is_run_folder`` looks for."""
+    from wildvision.evaluation.evaluate import RUN_MARKERS, evaluate
+    from wildvision.train import run as run_module
+
+    assert set(RUN_MARKERS) == {run_module.CONFIG_FILE, run_module.SPEC_FILE}
+    classifier = Classifier(tiny_model)
+    results = [
+        evaluate(classifier, data, shift=False)["clean"]
+        for data in (tiny_run.run, tiny_run.run_dir, tiny_run.run_dir / "splits.csv")
+    ]
+    assert [r["count"] for r in results] == [6, 6, 6]
+    assert {r["data"] for r in results} == {str(tiny_run.run_dir / "splits.csv")}
+    assert results[0]["accuracy"] == results[1]["accuracy"] == results[2]["accuracy"]

@@ -8,14 +8,8 @@ from collections import Counter
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.train.samples import (
-    Sample,
-    load_samples,
-    read_image_folder,
-    read_manifest,
-    split_samples,
-    subsample_per_class,
-)
+from wildvision.evaluation.samples import Sample, load_samples, read_image_folder, read_manifest
+from wildvision.train.samples import split_samples, subsample_per_class
 
 
 def write_manifest(path, rows, header=("path", "label", "split", "group")):
@@ -64,6 +58,23 @@ def test_image_folder_reads_one_folder_per_class(photo_folder):
     samples = read_image_folder(photo_folder)
     assert Counter(s.label for s in samples) == {"drink": 12, "animal": 12}
     assert load_samples(photo_folder) == samples
+
+
+def test_an_image_folder_takes_the_files_a_scan_takes(tmp_path):
+    from wildvision.sources import iter_images
+
+    for name in ("a.jpg", "b.JFIF", "c.webp", "notes.txt", "d.jpeg"):
+        (tmp_path / "ivory").mkdir(exist_ok=True)
+        (tmp_path / "ivory" / name).write_bytes(b"")
+    found = [s.path for s in read_image_folder(tmp_path)]
+    assert found == list(iter_images(tmp_path)) and len(found) == 4  # .jfif too, not .txt
+
+
+def test_a_photo_is_no_manifest(tmp_path):
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 a jpeg's first bytes")
+    with pytest.raises(ConfigError, match="is not a CSV manifest"):
+        load_samples(photo)
 
 
 def test_empty_folder_is_refused(tmp_path):

@@ -22,18 +22,27 @@ from wildvision.cli import main
 
 
 @pytest.fixture(scope="module")
-def classifier(tiny_model):
-    return Classifier(tiny_model)
+def classifier(wildlife_model):
+    return Classifier(wildlife_model.path)
+
+
+#: The decisions of the photos in ``source``, in scan order (``animal/`` then ``drink/``).
+SOURCE_DECISIONS = ["block"] * 4 + ["review"] * 2 + ["allow"] * 2
 
 
 @pytest.fixture
-def source(photo_folder, tmp_path):
-    """Eight real photos in two folders plus a corrupt and an empty file."""
+def source(wildlife_model, tmp_path):
+    """Eight real photos in two folders plus a corrupt and an empty file: ``animal/`` holds
+    four the model blocks (ivory), ``drink/`` two it reviews and two it allows (other)."""
     root = tmp_path / "source"
-    for label in ("animal", "drink"):
-        (root / label).mkdir(parents=True)
-        for photo in sorted((photo_folder / label).glob("*.jpg"))[:4]:
-            shutil.copy(photo, root / label / photo.name)
+    chosen = {
+        "animal": wildlife_model.photos("block", 4),
+        "drink": wildlife_model.photos("review", 2) + wildlife_model.photos("allow", 2),
+    }
+    for folder, photos in chosen.items():
+        (root / folder).mkdir(parents=True)
+        for i, photo in enumerate(photos):
+            shutil.copy(photo, root / folder / f"{i:02d}.jpg")
     (root / "drink" / "corrupt.jpg").write_bytes(b"\xff\xd8 not a jpeg")
     (root / "empty.png").write_bytes(b"")
     return root
@@ -62,13 +71,14 @@ def test_one_row_per_image_in_order_with_error_rows(classifier, source, tmp_path
     assert set(bad) == {str(source / "drink" / "corrupt.jpg"), str(source / "empty.png")}
     assert all(r["decision"] == "error" and r["label"] is None for r in bad.values())
     good = [row for row in rows if not row["error"]]
-    assert [row["label"] for row in good] == ["animal"] * 4 + ["drink"] * 4
+    assert [row["label"] for row in good] == ["ivory"] * 4 + ["other"] * 4
+    assert [row["decision"] for row in good] == SOURCE_DECISIONS
     assert all(row["model_version"] == classifier.spec.version for row in rows)
     first = classifier.predict(good[0]["path"])
     assert good[0]["score"] == pytest.approx(first.score, abs=1e-5)
     assert (summary.total, summary.scanned, summary.skipped, summary.errors) == (10, 10, 0, 2)
-    assert summary.decisions == {"allow": 8, "error": 2}
-    assert "decisions: allow 8, error 2; errors 2" in summary.report()
+    assert summary.decisions == {"block": 4, "review": 2, "allow": 2, "error": 2}
+    assert "decisions: allow 2, block 4, error 2, review 2; errors 2" in summary.report()
 
 
 def test_resume_predicts_only_the_missing_rows(classifier, source, tmp_path):
@@ -122,7 +132,8 @@ def test_path_list_source(classifier, source, tmp_path):
         str(source / "animal" / "00.jpg"),
         str(source / "drink" / "corrupt.jpg"),
     ]
-    assert rows[0]["label"] == "animal" and rows[1]["error"] and summary.errors == 1
+    assert rows[0]["label"] == "ivory" and rows[0]["decision"] == "block"
+    assert rows[1]["error"] and rows[1]["decision"] == "error" and summary.errors == 1
 
 
 def test_hash_list_matches_are_reported_with_their_distance(classifier, source, tmp_path):
@@ -164,12 +175,13 @@ def test_bad_source_and_output_fail_before_any_work(classifier, source, tmp_path
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_cli_scan_prints_a_summary_and_reports_bad_sources(tiny_model, source, tmp_path, capsys):
+def test_cli_scan_prints_a_summary_and_reports_bad_sources(classifier, source, tmp_path, capsys):
     output = tmp_path / "out.csv"
-    args = ["scan", str(source), "-o", str(output), "--model", str(tiny_model)]
+    args = ["scan", str(source), "-o", str(output), "--model", str(classifier.model_path)]
     assert main([*args, "--batch-size", "4"]) == 0
     captured = capsys.readouterr()
-    assert "scanned 10 images in" in captured.out and "errors 2" in captured.out
+    assert "scanned 10 images in" in captured.out
+    assert "decisions: allow 2, block 4, error 2, review 2; errors 2" in captured.out
     assert "scan source:" in captured.err  # the progress bar
     assert len(read_rows(output)) == 10
     assert main(["scan", str(tmp_path / "nope.csv"), "-o", str(output)]) == 2

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import skimage_photo
-from wildvision.train.shift import SHIFT_EFFECTS, render_shifted, shift_effects_for
+from wildvision.evaluation.shift import SHIFT_EFFECTS, render_shifted, shift_effects_for
 
 
 @pytest.fixture(scope="module")

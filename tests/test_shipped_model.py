@@ -62,7 +62,7 @@ def test_default_model_loads_without_torch():
 
 
 def test_default_model_knows_held_out_museum_ivory(shared_datasets):
-    from wildvision.train.samples import read_manifest
+    from wildvision.evaluation.samples import read_manifest
 
     photos = [s.path for s in read_manifest(TEST_SPLIT) if s.label == "ivory"][:60]
     labels = [p.label for p in Classifier().predict_batch(photos)]
@@ -70,7 +70,7 @@ def test_default_model_knows_held_out_museum_ivory(shared_datasets):
 
 
 def test_model_card_figures_are_reproduced_by_evaluate(shared_datasets, tmp_path):
-    from wildvision.train.evaluate import evaluate
+    from wildvision.evaluation.evaluate import evaluate
 
     card = json.loads(CARD_METRICS.read_text())
     for precision in card:

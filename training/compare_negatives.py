@@ -4,7 +4,7 @@
     python training/compare_negatives.py NAME=MODEL.onnx[@RUN] ... [--splits RUN]
         [--output training/results/negatives.json]
 
-Each model is evaluated (``wildvision.train.evaluate``: clean and shift test) on the test
+Each model is evaluated (``wildvision.evaluation.evaluate``: clean and shift test) on the test
 rows of its own run (after ``@``) or of ``--splits`` (a run folder or its ``splits.csv``),
 and the script prints, per model: false flags (review or block) and blocks on the held-out
 ordinary photos of each broad source and of the rendered graphics, on all ``other`` photos,
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from wildvision import Classifier
 from wildvision._atomic import atomic_write_text
-from wildvision.train.evaluate import evaluate
+from wildvision.evaluation.evaluate import evaluate
 from wildvision.train.run import Run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from wildvision._atomic import atomic_write_text
-from wildvision.train.evaluate import evaluate, headline, headline_cells
+from wildvision.evaluation.evaluate import evaluate, headline, headline_cells
 from wildvision.train.export import export_onnx
 from wildvision.train.trainer import train
 

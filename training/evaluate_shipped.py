@@ -5,7 +5,7 @@
 1. writes ``training/splits/test.csv``: the run's test split, paths relative to that file
    (the photos stay in ../shared/datasets; only their paths are committed), with each
    photo's source and category for the per-source false-flag tables;
-2. runs ``wildvision.train.evaluate`` (clean and shift test) on the shipped int8 and fp32
+2. runs ``wildvision.evaluation.evaluate`` (clean and shift test) on the shipped int8 and fp32
    models, writing each HTML report under ``RUN_DIR/eval-<precision>/``;
 3. writes ``exported_models/wildvision-lite0.metrics.json`` and prints the model card table.
 """
@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 
 from wildvision import Classifier
+from wildvision.evaluation.evaluate import evaluate, headline, headline_cells
 from wildvision.models import list_shipped_models
-from wildvision.train.evaluate import evaluate, headline, headline_cells
 from wildvision.train.run import Run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,7 +1,8 @@
 """wildvision: recognise illegal wildlife products in listing photos.
 
-The top level is the inference floor and needs only numpy, Pillow and onnxruntime; the
-training floor lives in ``wildvision.train`` and needs the ``[train]`` extra.
+The top level is the inference floor and needs only numpy, Pillow and onnxruntime;
+evaluation of an exported model lives in ``wildvision.evaluation`` and needs the ``[eval]``
+extra (no torch); the training floor lives in ``wildvision.train`` and needs ``[train]``.
 """
 
 from ._version import __version__ as __version__

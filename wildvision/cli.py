@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
+from .cli_evaluate import add_evaluate_verb
 from .cli_train import add_training_verbs
 from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
+from .server_defaults import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_BATCH_FILES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MB,
+)
+from .spec import RESULT_DECISIONS
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -107,7 +117,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .server import serve
-    from .server.limits import MB
 
     try:
         serve(
@@ -187,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--decisions",
         nargs="+",
         default=["block", "review"],
-        choices=["block", "review", "allow", "error"],
+        choices=RESULT_DECISIONS,
         help="rows to show (default: block review)",
     )
     p.add_argument(
@@ -204,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hashes_build)
 
     add_training_verbs(verbs)
+    add_evaluate_verb(verbs)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
     _model_options(p)
@@ -216,25 +226,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-upload-mb",
         type=float,
-        default=20,
+        default=DEFAULT_MAX_UPLOAD_BYTES // MB,
         help="largest photo, in MB of 2**20 bytes (default %(default)s)",
     )
     p.add_argument(
         "--max-batch-files",
         type=int,
-        default=32,
+        default=DEFAULT_MAX_BATCH_FILES,
         help="most photos per batch request (default %(default)s)",
     )
     p.add_argument(
         "--max-batch-mb",
         type=float,
-        default=100,
+        default=DEFAULT_MAX_BATCH_BYTES // MB,
         help="largest batch request, all photos together (default %(default)s)",
     )
     p.add_argument(
         "--max-concurrency",
         type=int,
-        default=4,
+        default=DEFAULT_MAX_CONCURRENCY,
         help="classifications at once; more requests wait (default %(default)s)",
     )
     p.add_argument(
@@ -248,13 +258,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit code of a program whose reader closed the pipe (128 + SIGPIPE), as the shell's.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one verb; its errors are one ``error: ...`` line on stderr and exit code 2.
+
+    Errors wildvision raises on purpose (a bad path, a missing extra, an invalid config)
+    and the operating system's (permissions, a full disk) are reported, not traced. A reader
+    that closes the pipe early (``wildvision info | head -1``) ends the command quietly.
+    """
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
-    except WildvisionError as exc:
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here rather than at exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except (WildvisionError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so the interpreter's last flush at exit cannot fail again
+    (the Python docs' recipe for SIGPIPE, signal module notes)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in tests)
+        pass
 
 
 if __name__ == "__main__":

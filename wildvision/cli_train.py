@@ -1,47 +1,52 @@
-"""The training verbs of the ``wildvision`` command (train, export, calibrate, evaluate):
-each imports the training floor only when run, so the inference install needs no torch."""
+"""The training verbs of the ``wildvision`` command (train, export, calibrate): each imports
+the training floor only when run, so the inference install needs no torch."""
 
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 from .errors import ConfigError
 from .models import EXPORT_FORMATS
 
 
-def _training():
-    """Import the training floor, turning a missing extra into a clean CLI error."""
-    try:
-        from . import train
-    except ImportError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    return train
+def _training() -> None:
+    """Import the training floor first: without the ``[train]`` extra this raises the
+    ``MissingExtraError`` that ``main`` reports like every other missing extra."""
+    from . import train  # noqa: F401
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     _training()
+    from .train.config import build_config, merge_settings, parse_overrides, read_config_file
     from .train.distributed import is_main_process
     from .train.trainer import train
 
-    overrides = {
+    data, overrides = _split_data_and_settings(args.data, args.overrides)
+    flags = {
         "epochs": args.epochs,
         "output_dir": args.output_dir,
         "name": args.name,
         "device": args.device,
         "batch_size": args.batch_size,
+        "data": data,
     }
-    if args.data:
-        overrides["data"] = args.data
+    settings = parse_overrides(overrides)
     if args.resume:
-        given = [f"--{k.replace('_', '-')}" for k, v in overrides.items() if v is not None]
-        if args.config or given:
+        given = [f"--{k.replace('_', '-')}" for k, v in flags.items() if v is not None]
+        given += [*(["--config"] if args.config else []), *overrides]
+        if given:
             raise ConfigError(
-                f"--resume continues {args.resume} with its own config; drop "
-                f"{', '.join((['--config'] if args.config else []) + given)}."
+                f"--resume continues {args.resume} with its own config; drop {', '.join(given)}."
             )
         result = train(resume=args.resume)
     else:
-        result = train(args.config, **overrides)
+        twice = sorted(k for k, v in flags.items() if v is not None and k in settings)
+        if twice:
+            raise ConfigError(f"{', '.join(twice)} given as a flag and as key=value; give one.")
+        values = merge_settings(read_config_file(args.config), flags)
+        result = train(build_config(merge_settings(values, settings, none_keeps=False)))
     if not is_main_process():  # the other processes of a torchrun launch stay quiet
         return 0
     print(
@@ -50,6 +55,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"next: wildvision export {result.run_dir}")
     return 0
+
+
+def _split_data_and_settings(
+    data: list[str] | None, overrides: list[str]
+) -> tuple[list[str] | None, list[str]]:
+    """``--data a b epochs=3`` reads ``epochs=3`` as a path (``--data`` takes every word up
+    to the next flag): such words that are no existing path go back to the settings."""
+    if not data:
+        return data, overrides
+    setting = re.compile(r"[A-Za-z_][\w.]*=.*")
+    moved = [d for d in data if setting.fullmatch(d) and not Path(d).exists()]
+    kept = [d for d in data if d not in moved]
+    return kept or None, [*overrides, *moved]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -92,84 +110,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    _training()
-    from .train.evaluate import evaluate
-
-    split = None if args.split == "all" else args.split
-    summary = evaluate(
-        args.model,
-        args.data,
-        split=split,
-        category_column=args.category_column,
-        shift=not args.no_shift,
-        output_dir=args.output_dir,
-        tta_flip=args.tta_flip,
-        prevalence=args.prevalence,
-    )
-    for condition, report in summary.items():
-        flag = report["other_false_flag_rate"]
-        print(
-            f"{condition}: {report['count']} photos, accuracy {report['accuracy']:.4f}, "
-            f"macro-F1 {report['macro_f1']:.4f}, false flags on 'other' "
-            + ("n/a" if flag is None else f"{flag:.2%}")
-        )
-        for label, row in report["per_class"].items():
-            auroc = "n/a" if row["auroc"] is None else f"{row['auroc']:.4f}"
-            print(
-                f"  {label:16s} P {row['precision']:.3f} R {row['recall']:.3f} "
-                f"F1 {row['f1']:.3f} AUROC {auroc} R@P0.9 {row['recall_at_precision_0.9']:.3f} "
-                f"n={row['support']}"
-            )
-        _print_budget_figures(report)
-        for title, key in (
-            ("source", "false_flags_by_source"),
-            ("category", "false_flags_by_category"),
-        ):
-            _print_false_flags(title, report.get(key) or {})
-    if args.output_dir:
-        print(f"wrote {args.output_dir}/metrics.json and report.html")
-    return 0
-
-
-def _percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2%}"
-
-
-def _print_budget_figures(report: dict) -> None:
-    """Recall at 1% / 0.1% false flags and the expected precision at the prevalence."""
-    suffix = "_recall_at_false_flags"
-    for key, rates in report.items():
-        if key.endswith(suffix) and isinstance(rates, dict):
-            cells = ", ".join(f"{_percent(r)} at {float(rate):.1%}" for rate, r in rates.items())
-            print(f"  {key[: -len(suffix)]} recall at false flags on 'other': {cells}")
-    expected = report.get("expected_precision") or {}
-    for label, row in expected.items():
-        if label != "prevalence":
-            print(
-                f"  {label} expected precision at {expected['prevalence']:.2%} prevalence: "
-                f"flagged {_percent(row['flagged'])}, blocked {_percent(row['blocked'])}"
-            )
-
-
-def _print_false_flags(title: str, table: dict, limit: int = 12) -> None:
-    """A small table of false flags on 'other' photos per source or category."""
-    if not table:
-        return
-    width = max(len(title), *(len(name) for name in list(table)[:limit]))
-    print(f"  false flags on 'other' by {title}:")
-    print(f"    {title:{width}s}  photos  flagged  blocked")
-    for name, row in list(table.items())[:limit]:
-        print(
-            f"    {name:{width}s}  {row['photos']:6d}  {row['flagged']:7.2%}  {row['blocked']:7.2%}"
-        )
-    if len(table) > limit:
-        print(f"    ... {len(table) - limit} more in metrics.json (-o)")
-
-
 def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
-    """Register train, export, calibrate and evaluate on the main parser's verbs."""
-    p = verbs.add_parser("train", help="fine-tune a model (needs wildvision[train])")
+    """Register train, export and calibrate on the main parser's verbs."""
+    p = verbs.add_parser(
+        "train",
+        help="fine-tune a model (needs wildvision[train])",
+        description="Fine-tune a model. Settings merge as defaults <- --config file <- flags "
+        "and key=value arguments: any config key, nested ones with a dot, each value read "
+        "as YAML, e.g. wildvision train --config c.yaml epochs=3 augment.listing=0.5 "
+        "review_budget=null block_budget=null.",
+    )
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config settings, e.g. epochs=3 augment.listing=0.5 (see training/configs/)",
+    )
     p.add_argument("--config", default=None, help="YAML config, e.g. training/configs/default.yaml")
     p.add_argument(
         "--data",
@@ -247,33 +203,3 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
         help="choose thresholds by precision instead (clears the budgets)",
     )
     p.set_defaults(func=cmd_calibrate)
-
-    p = verbs.add_parser("evaluate", help="metrics of a model on labelled photos")
-    p.add_argument(
-        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
-    )
-    p.add_argument(
-        "--data",
-        required=True,
-        help="a training run folder (its split's photos), a manifest or an image folder",
-    )
-    p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
-    p.add_argument("--no-shift", action="store_true", help="skip the shift test")
-    p.add_argument(
-        "-o", "--output-dir", default=None, help="write metrics.json and report.html here"
-    )
-    p.add_argument(
-        "--tta-flip", action="store_true", help="average each photo with its mirror image"
-    )
-    p.add_argument(
-        "--prevalence",
-        type=float,
-        default=0.01,
-        help="share of wildlife photos in the stream for the expected precision (default 0.01)",
-    )
-    p.add_argument(
-        "--category-column",
-        default="category",
-        help="manifest column to break false flags down by (default: category)",
-    )
-    p.set_defaults(func=cmd_evaluate)

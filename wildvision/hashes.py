@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_write_text
-from .errors import HashListError, ImageError, MissingExtraError
+from ._extras import require_extra
+from .errors import HashListError, ImageError
 from .imaging import ImageInput, load_image
 from .sources import iter_images
 
@@ -140,6 +141,7 @@ def build_hash_list(
     folder = Path(folder)
     if not folder.is_dir():
         raise HashListError(f"{folder}: no such folder; pass the folder of known photos.")
+    _imagehash()  # a missing extra is said before the walk, not at the first photo
     entries: dict[HashEntry, None] = {}
     errors = []
     for path in iter_images(folder):
@@ -196,11 +198,7 @@ def _valid_hash(value: object) -> bool:
 
 
 def _imagehash():
-    try:
-        import imagehash
-    except ImportError:
-        raise MissingExtraError(
-            "known-image hashing needs imagehash; install the extra: "
-            "pip install 'wildvision[hashes]'"
-        ) from None
+    require_extra("hashes", {"imagehash": "imagehash"}, "known-image hashing")
+    import imagehash
+
     return imagehash

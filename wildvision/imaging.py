@@ -34,6 +34,12 @@ DEFAULT_MAX_PIXELS = 64_000_000
 #: refused unparsed: notably PostScript/EPS, which Pillow would hand to Ghostscript.
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "ICO", "AVIF")
 
+#: The file name endings taken for photos (lower case) wherever a folder is read: a scan, a
+#: hash list, a training or evaluation image folder. Decoding goes by content, not by name.
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+)
+
 # What Pillow's plugins raise on malformed data (struct.error and friends from their header
 # parsing, zlib.error from PNG text chunks, MemoryError from absurd allocations).
 _DECODE_ERRORS = (

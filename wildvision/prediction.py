@@ -6,7 +6,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .spec import ModelSpec
+from .spec import ERROR_DECISION, ModelSpec
+
+#: The columns a ``Prediction`` becomes in a results table (a scan's file, a Ray dataset).
+ROW_COLUMNS = ("label", "score", "decision", "error", "model_version")
+#: Decimal places a score keeps in a results table: a millionth, far below any threshold's
+#: meaning, and short lines in a file of millions of rows.
+SCORE_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -41,10 +47,24 @@ class Prediction:
         data["scores"] = dict(self.scores)
         return data
 
+    def to_row(self, model_version: str) -> dict[str, Any]:
+        """The prediction as a results-table row (``ROW_COLUMNS``), the same for every table:
+        the score rounded to ``SCORE_DIGITS``, the error on one line (a row is one line of a
+        file), and no label or score for an image that failed."""
+        return {
+            "label": self.label if self.ok else None,
+            "score": round(self.score, SCORE_DIGITS) if self.ok else None,
+            "decision": self.decision,
+            "error": None if self.ok else " ".join(self.error.splitlines()),
+            "model_version": model_version,
+        }
+
     @classmethod
     def failed(cls, error: str, source: str | None = None) -> Prediction:
         """A result for an input that could not be classified."""
-        return cls(label="", score=0.0, scores={}, decision="error", error=error, source=source)
+        return cls(
+            label="", score=0.0, scores={}, decision=ERROR_DECISION, error=error, source=source
+        )
 
 
 def decide(

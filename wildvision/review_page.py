@@ -1,5 +1,5 @@
 """The review page of the ``report`` verb: one self-contained HTML page of a scan's flagged
-photos, for people to review (``train/evaluation_report`` is the evaluation's page).
+photos, for people to review (``evaluation/report`` is the evaluation's page).
 
 The results file is streamed once: every row is counted, and only the ``limit``
 highest-scoring rows of the chosen decisions are kept (a heap), so memory stays bounded
@@ -31,7 +31,7 @@ from .explain import explain as explain_photo
 from .explain import overlay
 from .imaging import load_image
 from .results import iter_rows
-from .spec import DECISIONS
+from .spec import RESULT_DECISIONS
 
 #: Longest side of a photo's thumbnail in the page, in pixels.
 THUMBNAIL_SIZE = 240
@@ -91,10 +91,10 @@ def write_review_report(
         ValueError: an unknown decision or a limit below 1.
     """
     wanted = set(decisions)
-    unknown = wanted - {*DECISIONS, "error"}
+    unknown = wanted - set(RESULT_DECISIONS)
     if unknown:
         raise ValueError(
-            f"unknown decisions {sorted(unknown)}; choose from {[*DECISIONS, 'error']}."
+            f"unknown decisions {sorted(unknown)}; choose from {list(RESULT_DECISIONS)}."
         )
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")

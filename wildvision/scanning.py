@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._extras import install_hint
 from .classifier import Classifier
 from .errors import ImageError
 from .hashes import DEFAULT_MAX_DISTANCE, HashList, HashMatch, HashMatcher
-from .prediction import Prediction
+from .prediction import ROW_COLUMNS, Prediction
 from .results import ResultsFile, row_key
 from .sources import ScanItem, iter_source
 
-COLUMNS = ("listing_id", "path", "label", "score", "decision", "error", "model_version")
+COLUMNS = ("listing_id", "path", *ROW_COLUMNS)
 HASH_COLUMNS = ("hash_match", "hash_label", "hash_distance")
 
 
@@ -178,11 +179,7 @@ def _row(
     row: dict[str, Any] = {
         "listing_id": item.listing_id,
         "path": item.path,
-        "label": prediction.label or None,
-        "score": None if error else round(prediction.score, 6),
-        "decision": prediction.decision,
-        "error": " ".join(error.splitlines()) if error else None,
-        "model_version": classifier.spec.version,
+        **prediction.to_row(classifier.spec.version),
     }
     summary.scanned += 1
     summary.decisions[prediction.decision] += 1
@@ -209,7 +206,7 @@ def _progress_bar(source: str | os.PathLike, done: set[bytes]) -> Any:
         from tqdm import tqdm
     except ImportError:
         print(
-            "wildvision scan: no progress bar (install it with pip install 'wildvision[scan]')",
+            f"wildvision scan: no progress bar (install it with {install_hint('scan')})",
             file=sys.stderr,
         )
         return None

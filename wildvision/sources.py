@@ -15,11 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScanError
+from .imaging import IMAGE_EXTENSIONS  # the files a folder scan picks up (case-insensitive)
 
-#: Files a folder scan picks up (case-insensitive).
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".jfif"}
-)
 LIST_SUFFIXES = (".txt", ".lst")
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 #: Column names accepted for the image path in CSV/JSONL listings, in order of preference.

@@ -21,6 +21,10 @@ SCHEMA_VERSION = 1
 METADATA_KEY = "wildvision.spec"
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos")
 DECISIONS = ("block", "review", "allow")
+#: The decision of an image that could not be classified (its ``Prediction.error`` says why).
+ERROR_DECISION = "error"
+#: Every decision a result can carry: a scan's rows, a served answer, a review page's filter.
+RESULT_DECISIONS = (*DECISIONS, ERROR_DECISION)
 DEFAULT_BLOCK_THRESHOLD = 0.85
 DEFAULT_REVIEW_THRESHOLD = 0.5
 

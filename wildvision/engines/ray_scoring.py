@@ -10,7 +10,6 @@ must be readable on every node (a shared filesystem), or read them into a bytes 
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import tempfile
 import warnings
@@ -18,24 +17,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from .._extras import require_extra
 
-if importlib.util.find_spec("ray") is None or importlib.util.find_spec("pandas") is None:
-    raise MissingExtraError(
-        "batch scoring on Ray needs ray[data]; install the extra: pip install 'wildvision[ray]'"
-    )
+require_extra("ray", {"ray": "ray[data]", "pandas": "pandas"}, "batch scoring on Ray")
 
 import ray  # noqa: E402
 import ray.data  # noqa: E402
 
 from ..classifier import Classifier  # noqa: E402
-from ..prediction import Prediction  # noqa: E402
+from ..prediction import ROW_COLUMNS, Prediction  # noqa: E402
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Columns ``score_dataset`` adds, as in a ``wildvision scan`` row.
-RESULT_COLUMNS = ("label", "score", "decision", "error", "model_version")
+RESULT_COLUMNS = ROW_COLUMNS  # as a scan's rows: Prediction.to_row
 #: Prefix of the per-label probability columns (``label_scores=True``).
 LABEL_SCORE_PREFIX = "score_"
 #: Options that pick and check the model file: the actors get the checked file itself.
@@ -172,14 +168,8 @@ def _columns(
     predictions: list[Prediction], classifier: Classifier, label_scores: bool
 ) -> dict[str, list[Any]]:
     """The result columns for ``predictions``, in row order."""
-    version = classifier.spec.version
-    columns: dict[str, list[Any]] = {
-        "label": [p.label if p.ok else None for p in predictions],
-        "score": [p.score if p.ok else None for p in predictions],
-        "decision": [p.decision for p in predictions],
-        "error": [" ".join(p.error.splitlines()) if p.error else None for p in predictions],
-        "model_version": [version] * len(predictions),
-    }
+    rows = [p.to_row(classifier.spec.version) for p in predictions]
+    columns: dict[str, list[Any]] = {name: [row[name] for row in rows] for name in ROW_COLUMNS}
     if label_scores:
         for label in classifier.labels:
             columns[LABEL_SCORE_PREFIX + label] = [

@@ -7,18 +7,10 @@ imports it.
 
 from __future__ import annotations
 
-import importlib.util
-
-from ..errors import MissingExtraError
+from .._extras import require_extra
 
 _REQUIRED = {"fastapi": "fastapi", "uvicorn": "uvicorn", "python_multipart": "python-multipart"}
-
-_missing = [pip for module, pip in _REQUIRED.items() if importlib.util.find_spec(module) is None]
-if _missing:
-    raise MissingExtraError(
-        f"serving over HTTP needs {', '.join(_missing)}; install the extra: "
-        "pip install 'wildvision[serve]'"
-    )
+require_extra("serve", _REQUIRED, "serving over HTTP")
 
 from .app import create_app as create_app  # noqa: E402
 from .app import serve as serve  # noqa: E402

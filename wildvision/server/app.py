@@ -8,7 +8,13 @@ from fastapi import FastAPI
 
 from .._version import __version__
 from ..classifier import Classifier
-from .limits import MB, MULTIPART_OVERHEAD, BodyLimit, BodyLimitMiddleware, Limits, format_size
+from ..server_defaults import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_BATCH_FILES,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_UPLOAD_BYTES,
+)
+from .limits import MULTIPART_OVERHEAD, BodyLimit, BodyLimitMiddleware, Limits, format_size
 from .routes import Service, router
 
 BATCH_PATH = "/v1/classify/batch"
@@ -18,10 +24,10 @@ def create_app(
     model: str | os.PathLike | Classifier | None = None,
     *,
     precision: str = "auto",
-    max_upload_bytes: int = 20 * MB,
-    max_batch_files: int = 32,
-    max_batch_bytes: int = 100 * MB,
-    max_concurrency: int = 4,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    max_batch_files: int = DEFAULT_MAX_BATCH_FILES,
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
 ) -> FastAPI:
     """Build the HTTP app, loading the model once, now, so a bad model fails before serving.
 

@@ -14,7 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MB = 1024 * 1024
+from ..server_defaults import (
+    DEFAULT_MAX_BATCH_BYTES,
+    DEFAULT_MAX_BATCH_FILES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    MB,
+)
+
 #: Room for the multipart boundary and part headers around one uploaded file.
 MULTIPART_OVERHEAD = 64 * 1024
 #: Starlette's multipart parser refuses more files than this in one request.
@@ -36,9 +42,9 @@ class Limits:
         max_batch_bytes: the largest ``/v1/classify/batch`` body, all photos together.
     """
 
-    max_upload_bytes: int = 20 * MB
-    max_batch_files: int = 32
-    max_batch_bytes: int = 100 * MB
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES
+    max_batch_files: int = DEFAULT_MAX_BATCH_FILES
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES
 
     def __post_init__(self) -> None:
         if self.max_upload_bytes < 1 or self.max_batch_bytes < 1:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from ..classifier import Classifier
 from ..errors import ImageError
 from ..prediction import Prediction
+from ..server_defaults import DEFAULT_MAX_CONCURRENCY
 from .limits import BodyTooLarge, Limits, format_size
 from .schemas import BatchResult, Classification, Health, ModelInfo, Problem, ValidationProblem
 
@@ -27,7 +28,7 @@ class Service:
 
     classifier: Classifier
     limits: Limits
-    max_concurrency: int = 4
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
     _limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
 
     async def run(self, func: Callable[..., T], *args: Any) -> T:

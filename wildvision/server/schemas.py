@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..spec import RESULT_DECISIONS
+
 
 class Classification(BaseModel):
     """One photo's result: ``Prediction.to_dict()`` plus the model version."""
@@ -13,7 +15,7 @@ class Classification(BaseModel):
     label: str = Field(description="The most probable label; empty when the photo failed.")
     score: float = Field(description="The label's calibrated probability.")
     scores: dict[str, float] = Field(description="Every label's probability.")
-    decision: Literal["block", "review", "allow", "error"] = Field(
+    decision: Literal[RESULT_DECISIONS] = Field(  # type: ignore[valid-type]
         description="block | review | allow from the model's thresholds; error if it failed."
     )
     error: str | None = Field(None, description="Why the photo failed (batch items only).")

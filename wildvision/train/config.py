@@ -1,13 +1,18 @@
 """Training configuration: one schema of defaults for the CLI and Python alike.
 
-Values merge as defaults <- YAML file <- keyword overrides (highest priority on the right).
-An unknown key is refused with a "did you mean" suggestion.
+Values merge as defaults <- YAML file <- keyword overrides (highest priority on the right);
+the CLI's ``key=value`` arguments are such overrides (``parse_overrides``). An unknown key is
+refused with a "did you mean" suggestion, a value of the wrong type with the type it needs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from collections.abc import Mapping
+import os
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,13 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..evaluation.calibration import (
+    DEFAULT_BLOCK_BUDGET,
+    DEFAULT_BLOCK_PRECISION,
+    DEFAULT_REVIEW_BUDGET,
+    DEFAULT_REVIEW_PRECISION,
+)
+from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 
 #: Mixed-precision settings (``amp``); they apply on CUDA only.
 AMP_MODES = ("auto", "bf16", "fp16", "off")
@@ -81,17 +93,18 @@ class TrainConfig:
     balance_sources: bool = False  # also draw each source (manifest column) equally often
     num_workers: int = 2
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    block_threshold: float = 0.85
-    review_threshold: float = 0.5
+    # thresholds a run starts with (calibration, on by default, replaces them)
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD
     calibrate: bool = True  # fit temperature and thresholds on the validation split
-    block_precision: float = 0.97
-    review_precision: float = 0.85
+    block_precision: float = DEFAULT_BLOCK_PRECISION
+    review_precision: float = DEFAULT_REVIEW_PRECISION
     # False-flag budgets: when both are set, calibration picks the thresholds so that at most
     # review_budget of the validation split's ``other`` photos go to review or block and at
     # most block_budget are blocked (a real stream is ~99% ordinary photos). Set both to null
     # to choose thresholds by block_precision/review_precision as before.
-    review_budget: float | None = 0.01
-    block_budget: float | None = 0.001
+    review_budget: float | None = DEFAULT_REVIEW_BUDGET
+    block_budget: float | None = DEFAULT_BLOCK_BUDGET
     # the open-set guard (see wildvision.train.guard): fitted at calibration on the wildlife
     # training photos (at most guard_bank_size of them go into the exported graph); blocking
     # stops past the distance that guard_block_keep of the held-out wildlife photos stay
@@ -167,15 +180,65 @@ class TrainConfig:
         return self
 
 
-def _check_keys(data: Mapping[str, Any], cls: type, where: str) -> None:
+def _check_keys(data: Mapping[str, Any], cls: type, where: str) -> dict[str, Any]:
+    """``data`` with its keys known to ``cls`` and its values of the declared types (a path
+    where text is asked for becomes text); otherwise a ``ConfigError`` that says the fix."""
     allowed = [f.name for f in fields(cls)]
-    for key in data:
+    hints = typing.get_type_hints(cls)
+    checked = {}
+    for key, value in data.items():
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1)
+            close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = (
                 f" Did you mean {close[0]!r}?" if close else f" Valid keys: {', '.join(allowed)}."
             )
             raise ConfigError(f"unknown {where} key {key!r}.{hint}")
+        if isinstance(value, os.PathLike) and _fits("", hints[key]):
+            value = os.fspath(value)
+        if not _fits(value, hints[key]):
+            raise ConfigError(
+                f"{where} key {key!r} must be {_describe(hints[key])}, got {value!r}."
+            )
+        checked[key] = value
+    return checked
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (as read from YAML) is of the type ``hint``; a dataclass field
+    takes a mapping (checked by its own keys later), a float takes an integer."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in args)
+    if origin is list:
+        return isinstance(value, (list, tuple)) and all(_fits(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, Mapping) and all(
+            _fits(k, args[0]) and _fits(v, args[1]) for k, v in value.items()
+        )
+    if hint is type(None):
+        return value is None
+    if isinstance(value, bool) or hint is bool:  # a bool is an int to Python, not to us
+        return isinstance(value, bool) and hint is bool
+    if hint is float:
+        return isinstance(value, (int, float))
+    if dataclasses.is_dataclass(hint):  # a data source may be a path; augment may be null
+        return value is None or isinstance(value, (hint, Mapping, str, Path))
+    return isinstance(value, hint)
+
+
+def _describe(hint: Any) -> str:
+    """A type as a config's reader says it: ``a number or null``, ``a list of text``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in args)
+    if origin is list:
+        return f"a list of {_describe(args[0])}"
+    if origin is dict:
+        return f"a mapping of {_describe(args[0])} to {_describe(args[1])}"
+    if dataclasses.is_dataclass(hint):
+        return "a mapping of its keys"
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    return "null" if hint is type(None) else names.get(hint, str(hint))
 
 
 def _data_source(item: Any) -> DataSource:
@@ -184,37 +247,108 @@ def _data_source(item: Any) -> DataSource:
     if isinstance(item, DataSource):
         return item
     if isinstance(item, Mapping):
-        _check_keys(item, DataSource, "data source")
-        return DataSource(**item)
+        return DataSource(**_check_keys(item, DataSource, "data source"))
     raise ConfigError(f"a data source must be a path or a mapping, got {item!r}")
 
 
 def build_config(values: Mapping[str, Any]) -> TrainConfig:
     """A validated ``TrainConfig`` from a plain mapping (as read from YAML)."""
-    values = dict(values)
-    _check_keys(values, TrainConfig, "config")
+    values = _check_keys(_listed_data(values), TrainConfig, "config")
     data = values.pop("data", [])
     if isinstance(data, (str, Path, Mapping)):
         data = [data]
     augment = values.pop("augment", {}) or {}
     if isinstance(augment, Mapping):
-        _check_keys(augment, AugmentConfig, "augment")
-        augment = AugmentConfig(**augment)
+        augment = AugmentConfig(**_check_keys(augment, AugmentConfig, "augment"))
     return TrainConfig(data=[_data_source(d) for d in data], augment=augment, **values).validate()
 
 
+def _listed_data(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with a single data source (a path or a mapping) made a list of one."""
+    values = dict(values)
+    if isinstance(values.get("data"), (str, os.PathLike, Mapping)):
+        values["data"] = [values["data"]]
+    return values
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
-    """Load a YAML config (or the defaults) and apply keyword overrides on top."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist; see training/configs/.")
+    """Load a YAML config (or the defaults) and apply keyword overrides on top (``None``
+    keeps the file's value)."""
+    return build_config(merge_settings(read_config_file(path), overrides))
+
+
+def read_config_file(path: str | Path | None) -> dict[str, Any]:
+    """The settings a YAML config file holds, unchecked (``{}`` for ``None``)."""
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; see training/configs/.")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must hold a mapping of config keys.")
+    return values
+
+
+def merge_settings(
+    base: Mapping[str, Any], overrides: Mapping[str, Any], *, none_keeps: bool = True
+) -> dict[str, Any]:
+    """``base`` with ``overrides`` on top: a mapping merges into a mapping (so
+    ``augment={"listing": 0.5}`` keeps the file's other augment keys) and anything else
+    replaces the base value, except ``None`` when ``none_keeps`` (Python's keyword
+    overrides, where None means "not given"; the CLI's ``key=null`` sets null)."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if value is None and none_keeps:
+            continue
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            value = merge_settings(merged[key], value, none_keeps=none_keeps)
+        merged[key] = value
+    return merged
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, Any]:
+    """The CLI's ``key=value`` arguments as overrides: ``["epochs=3",
+    "augment.listing=0.5"]`` gives ``{"epochs": 3, "augment": {"listing": 0.5}}``.
+
+    Each value is read as YAML, so it means what it would in a config file (``0.5``,
+    ``true``, ``null``, ``[a, b]``); a key whose schema type is text keeps the text as typed
+    (``version=1.10``, ``name=007``). Keys and types are checked later by ``build_config``.
+    """
+    overrides: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        path = key.strip().split(".")
+        if not sep or not all(path):
+            raise ConfigError(
+                f"expected key=value, got {item!r}: e.g. epochs=3 or augment.listing=0.5 "
+                "(keys as in training/configs/default.yaml)."
+            )
         try:
-            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path} must hold a mapping of config keys.")
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return build_config(values)
+            raise ConfigError(f"{key}={text}: the value is not valid YAML ({exc}).") from None
+        if value is not None and _is_text(path):
+            value = text
+        target = overrides
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise ConfigError(f"{item!r} sets a key inside {part!r}, which is set whole.")
+        target[path[-1]] = value
+    return overrides
+
+
+def _is_text(path: Sequence[str]) -> bool:
+    """Whether the schema types the key at ``path`` (``["augment", "listing"]``) as text."""
+    cls: Any = TrainConfig
+    for part in path[:-1]:
+        hint = typing.get_type_hints(cls).get(part)
+        if not dataclasses.is_dataclass(hint):
+            return False
+        cls = hint
+    hint = typing.get_type_hints(cls).get(path[-1])
+    return hint is not None and set(typing.get_args(hint) or (hint,)) <= {str, type(None)}

@@ -17,8 +17,9 @@ from typing import Any
 import albumentations as A
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from ..evaluation.shift import font, random_color
 from ..imaging import load_image
 
 _WORDS = (
@@ -61,16 +62,6 @@ def random_caption(rng: random.Random) -> str:
     return "".join(
         rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789") for _ in range(rng.randint(5, 9))
     )
-
-
-def random_color(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
-    color = tuple(rng.randint(0, 255) for _ in range(3))
-    return color if alpha is None else (*color, alpha)
-
-
-def font(size: int) -> ImageFont.ImageFont:
-    """Pillow's bundled scalable font (no system fonts needed)."""
-    return ImageFont.load_default(size=max(6, size))
 
 
 class SeededTransform(A.ImageOnlyTransform):

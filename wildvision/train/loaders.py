@@ -11,10 +11,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from ..errors import ConfigError
+from ..evaluation.samples import Sample
 from ..spec import ModelSpec
 from .config import TrainConfig
 from .distributed import RankSlice, per_rank_batch
-from .samples import Sample
 from .torch_dataset import ImageDataset, balanced_sampler, eval_dataset
 from .transforms import TrainTransform
 
@@ -34,7 +35,7 @@ def build_loaders(
     train_set = ImageDataset(splits["train"], labels, transform)
     train_set.rank = rank
     if not len(train_set):
-        raise ValueError("the training split is empty; add photos or lower the val/test fractions")
+        raise ConfigError("the training split is empty; add photos or lower the val/test fractions")
     sources = [x.source for x in splits["train"]] if config.balance_sources else None
     sampler = (
         balanced_sampler(train_set.targets, config.seed, sources)

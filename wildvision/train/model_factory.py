@@ -8,7 +8,7 @@ import timm
 from torch import nn
 
 from ..errors import ConfigError
-from ..spec import ModelSpec, Thresholds
+from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD, ModelSpec, Thresholds
 from .weights import WHEEL_WEIGHTS, load_wheel_weights
 
 
@@ -47,8 +47,8 @@ def build_spec(
     labels: Sequence[str],
     *,
     version: str = "0.0.0",
-    block_threshold: float = 0.85,
-    review_threshold: float = 0.5,
+    block_threshold: float = DEFAULT_BLOCK_THRESHOLD,
+    review_threshold: float = DEFAULT_REVIEW_THRESHOLD,
 ) -> ModelSpec:
     """The spec for ``model`` from timm's data config (size, interpolation, crop, mean/std)."""
     config = timm.data.resolve_data_config({}, model=model)

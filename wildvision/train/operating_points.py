@@ -24,19 +24,19 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from ..errors import ConfigError
-from ..spec import Guard, ModelSpec
-from .calibration import (
+from ..evaluation.calibration import (
     choose_thresholds,
     choose_thresholds_by_budget,
     fit_temperature,
     negative_log_likelihood,
     softmax,
 )
+from ..evaluation.samples import Sample
+from ..spec import Guard, ModelSpec
 from .config import TrainConfig
 from .distributed import resolve_device
 from .guard import embed_loader, fit_guard
 from .run import Run
-from .samples import Sample
 from .torch_dataset import eval_dataset
 
 

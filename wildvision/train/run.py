@@ -46,9 +46,9 @@ import yaml
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..errors import ConfigError, ModelError
+from ..evaluation.samples import SPLITS, Sample, read_manifest
 from ..spec import ModelSpec
 from .config import TrainConfig, load_config
-from .samples import SPLITS, Sample, read_manifest
 
 if TYPE_CHECKING:
     from torch import nn

@@ -17,10 +17,10 @@ from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
 
 from ..errors import ConfigError
+from ..evaluation.samples import Sample
 from ..imaging import load_image
 from ..preprocess import decode_for_model
 from ..spec import ModelSpec
-from .samples import Sample
 from .transforms import EvalTransform
 
 

@@ -19,16 +19,17 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from ..errors import ConfigError
-from .calibration import softmax
+from ..evaluation.calibration import softmax
+from ..evaluation.metrics import classification_report
+from ..evaluation.samples import Sample
 from .config import TrainConfig, load_config
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
-from .metrics import classification_report
 from .model_factory import build_spec, create_model
 from .operating_points import fit_operating_points
 from .optim import build_optimizer
 from .run import METRIC_FIELDS, Run
-from .samples import Sample, class_counts, samples_from_source, split_samples, subsample_per_class
+from .samples import class_counts, samples_from_source, split_samples, subsample_per_class
 
 
 @dataclass

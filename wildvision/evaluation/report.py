@@ -1,6 +1,5 @@
-"""The HTML page ``evaluate`` writes (``report.html``): tables, PR curves, confusion matrix,
-reliability diagram and the worst errors as thumbnails, all embedded as base64 (one
-self-contained file to share)."""
+"""A self-contained HTML evaluation report: tables, PR curves, confusion matrix, reliability
+diagram and the worst errors as thumbnails, all embedded as base64 (one file to share)."""
 
 from __future__ import annotations
 

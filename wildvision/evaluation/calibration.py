@@ -26,6 +26,15 @@ import numpy as np
 from ..errors import ConfigError
 from ..spec import Thresholds
 
+#: The operating points calibration aims at unless told otherwise (the training config's
+#: defaults, ``wildvision calibrate``'s, and these functions'): by false-flag budget, at most
+#: 1% of ordinary photos flagged (review or block) and 0.1% blocked; by precision, ``block``
+#: at a one-vs-rest precision of 0.97 and ``review`` at 0.85.
+DEFAULT_REVIEW_BUDGET = 0.01
+DEFAULT_BLOCK_BUDGET = 0.001
+DEFAULT_BLOCK_PRECISION = 0.97
+DEFAULT_REVIEW_PRECISION = 0.85
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64) / temperature
@@ -145,8 +154,8 @@ def choose_thresholds(
     labels: Sequence[str],
     wildlife_labels: Sequence[str],
     *,
-    block_precision: float = 0.97,
-    review_precision: float = 0.5,
+    block_precision: float = DEFAULT_BLOCK_PRECISION,
+    review_precision: float = DEFAULT_REVIEW_PRECISION,
 ) -> dict[str, Thresholds]:
     """Per wildlife label: ``block`` at ``block_precision``, ``review`` at ``review_precision``
     (never above ``block``), measured one-vs-rest on calibrated validation probabilities."""
@@ -168,8 +177,8 @@ def choose_thresholds_by_budget(
     wildlife_labels: Sequence[str],
     negative_mask: np.ndarray,
     *,
-    review_budget: float = 0.01,
-    block_budget: float = 0.001,
+    review_budget: float = DEFAULT_REVIEW_BUDGET,
+    block_budget: float = DEFAULT_BLOCK_BUDGET,
 ) -> dict[str, Thresholds]:
     """Per wildlife label, the lowest ``review`` and ``block`` thresholds that keep the
     false flags on ordinary photos within their budgets.

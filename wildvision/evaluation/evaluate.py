@@ -8,7 +8,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -18,18 +18,24 @@ from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
-from .evaluation_report import reliability, write_report
 from .metrics import (
     classification_report,
     expected_precision,
     false_flag_table,
     recalls_at_false_flags,
 )
-from .run import Run
+from .report import reliability, write_report
 from .samples import Sample, load_samples
+
+if TYPE_CHECKING:
+    from ..train.run import Run
 
 #: The label of ordinary photos: the ones a false flag is counted on.
 ORDINARY_LABEL = "other"
+
+#: The files that mark a training run's folder (``Run.is_run_folder``): evaluating one reads
+#: its ``splits.csv``, and only then imports the training floor.
+RUN_MARKERS = ("config.yaml", "spec.json")
 
 
 def evaluate(
@@ -79,10 +85,7 @@ def evaluate(
             f"{prevalence!r} (e.g. 0.01 for 1%)."
         )
     classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
-    if not isinstance(data, Run) and Run.is_run_folder(data):
-        data = Run.open(data)
-    if isinstance(data, Run):
-        data = data.splits_path
+    data = _manifest_of(data)
     samples = load_samples(data, group_column=group_column)
     if split and any(s.split for s in samples):
         samples = [s for s in samples if s.split == split]
@@ -117,7 +120,7 @@ def evaluate(
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
             if condition == "shift":
-                from .shift import render_shifted  # albumentations (and torch) on demand
+                from .shift import render_shifted
 
                 return render_shifted(load_image(photo), index)
             return photo
@@ -187,9 +190,23 @@ def read_column(data: str | os.PathLike, column: str) -> dict[Path, str]:
         }
 
 
+def _manifest_of(data: str | os.PathLike | Run) -> str | os.PathLike:
+    """``data`` as ``load_samples`` reads it: a training run (a ``Run``, or a folder holding a
+    run's config or spec) gives its ``splits.csv``; a manifest or an image folder is itself.
+
+    The training floor is imported only for a run, so evaluating a manifest or a folder
+    needs no torch."""
+    is_path = isinstance(data, (str, os.PathLike))
+    if is_path and not any((Path(data) / name).is_file() for name in RUN_MARKERS):
+        return data
+    from ..train.run import Run  # a run was made by training: its floor is installed
+
+    return Run.open(data).splits_path
+
+
 def _shifted(samples: Sequence[Sample]) -> Iterable[Any]:
     """Shift-test renderings, made lazily; an unreadable photo passes through to fail later."""
-    from .shift import render_shifted  # albumentations (and torch) only for the shift test
+    from .shift import render_shifted  # only for the shift test
 
     for index, sample in enumerate(samples):
         try:

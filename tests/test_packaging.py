@@ -1,0 +1,49 @@
+"""Packaging: extras state ranges, constraints.txt pins the tested versions, and CI runs
+exactly the README's set-up commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+tomllib = pytest.importorskip("tomllib")
+requirements = pytest.importorskip("packaging.requirements")
+
+
+def _extras() -> dict[str, list[str]]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return project["optional-dependencies"]
+
+
+def _pins() -> dict[str, str]:
+    lines = (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines()
+    pins = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.strip()] = version.strip()
+    return pins
+
+
+def test_train_states_ranges_and_the_constraints_pin_versions_inside_them():
+    train = {r.name: r for r in map(requirements.Requirement, _extras()["train"])}
+    assert not [str(r) for r in train.values() if "==" in str(r.specifier)]
+    pins = _pins()
+    assert {"torch", "torchvision"} <= set(pins)
+    for name, version in pins.items():
+        assert version in train[name].specifier, f"{name}=={version} outside {train[name]}"
+
+
+def test_ci_runs_exactly_the_readme_set_up_commands():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    set_up = readme.split("## Set-up", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.*?)\n```", set_up, flags=re.S)
+    assert len(commands) == 2 and "-c constraints.txt" in commands[0]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert all(command in ci for command in commands)
+    assert any("apt-get install" in line and "chromium" in line for line in ci)
