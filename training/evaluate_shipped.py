@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 
 from wildvision import Classifier
-from wildvision.evaluation.evaluate import evaluate, headline, headline_cells
+from wildvision.evaluation.evaluate import budget_cells, evaluate, headline
 from wildvision.models import list_shipped_models
 from wildvision.train.run import Run
 
@@ -46,21 +46,34 @@ def write_test_split(run_dir: Path) -> None:
 
 
 def table(results: dict[str, dict]) -> str:
+    """The model card's table: the headline (ivory caught at 1% / 0.1% false flags on
+    ordinary photos), what the model's own thresholds do, and the older figures."""
     lines = [
-        "| model | test set | ivory AUROC | ivory recall @ precision 0.9 "
-        "| false flags on other | accuracy | macro-F1 |",
-        "|---|---|---|---|---|---|---|",
+        "| model | test set | ivory recall @ 1% / 0.1% false flags | ivory caught (flagged / "
+        "blocked) | other flagged / blocked | ivory AUROC | ivory recall @ precision 0.9 "
+        "| accuracy | macro-F1 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, summary in results.items():
         for condition in ("clean", "shift"):
             if condition not in summary:
                 continue
             metrics = summary[condition]
+            h = headline(metrics)
+            caught = metrics.get("caught", {}).get("ivory", {})
+            blocked = metrics.get("other_block_rate")
             lines.append(
-                f"| {name} | {condition} | {headline_cells(headline(metrics))} | "
+                f"| {name} | {condition} | {budget_cells(h).replace(' | ', ' / ')} | "
+                f"{_pct(caught.get('flagged'))} / {_pct(caught.get('blocked'))} | "
+                f"{_pct(h['other_false_flag_rate'])} / {_pct(blocked, 2)} | "
+                f"{h['ivory_auroc']:.4f} | {h['ivory_recall_at_precision_0.9']:.3f} | "
                 f"{metrics['accuracy']:.4f} | {metrics['macro_f1']:.4f} |"
             )
     return "\n".join(lines)
+
+
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}%}"
 
 
 def main() -> None:
@@ -71,6 +84,14 @@ def main() -> None:
         type=Path,
         default=None,
         help="metrics JSON of the model this one replaces, shown beside it",
+    )
+    parser.add_argument(
+        "--previous-model",
+        type=Path,
+        action="append",
+        default=[],
+        help="an ONNX file of the model this one replaces, evaluated on the same split "
+        "(repeatable); its figures are printed and kept in previous.metrics.json beside it",
     )
     args = parser.parse_args()
     write_test_split(args.run_dir)
@@ -90,6 +111,12 @@ def main() -> None:
         }
     current = {k: v for k, v in results.items() if not k.startswith("previous")}
     CARD_METRICS.write_text(json.dumps(current, indent=1))
+    for model in args.previous_model:
+        name = f"previous {Classifier(model).spec.version} {model.stem}"
+        output_dir = args.run_dir / f"eval-{model.stem}"
+        results[name] = evaluate(Classifier(model), SPLIT, output_dir=output_dir)
+        kept = model.with_name(f"{model.stem}.previous.metrics.json")
+        kept.write_text(json.dumps({name: results[name]}, indent=1))
     print(table(results))
 
 
