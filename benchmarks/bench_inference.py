@@ -6,6 +6,7 @@ Every engine goes from JPEG file to probabilities on the same photos, in its own
 machine. Writes ``benchmarks/RESULTS.md``.
 
     python benchmarks/bench_inference.py [--photos DIR] [--count 256] [--side 1200]
+        [--also "NAME=MODEL.onnx" ...]
 
 Photos: the shared datasets' JPEGs are 320 px, smaller than listing photos, so by default they
 are upscaled to ``--side`` px on the long side and re-encoded (JPEG q85) into a temp folder,
@@ -104,6 +105,14 @@ def main() -> None:
         help="training run for the timm + PyTorch eager baseline",
     )
     parser.add_argument("--output", type=Path, default=REPO / "benchmarks" / "RESULTS.md")
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="NAME=MODEL.onnx",
+        help="another standard ONNX model run like the fp32 one, in the same run (repeatable), "
+        "e.g. the same model exported without its guard",
+    )
     args = parser.parse_args()
 
     engines = {
@@ -123,6 +132,9 @@ def main() -> None:
         ),
         "timm + PyTorch eager": ("timm-eager", args.checkpoint),
     }
+    for item in args.also:
+        name, _, model = item.partition("=")
+        engines[name] = ("wildvision-fp32", Path(model))
     with tempfile.TemporaryDirectory() as tmp:
         if args.side:
             paths = listing_sized_photos(args.photos, args.count, args.side, Path(tmp))
