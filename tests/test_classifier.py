@@ -178,3 +178,28 @@ def test_known_photos_are_blocked_reviewed_and_allowed(wildlife_model, wildlife_
     assert [r.label for r in results] == [p.parent.name for p in photos]
     assert {got[p] for p in photos if p.parent.name == "ivory"} == {"block"}  # every one
     assert {got[p] for p in photos if p.parent.name == "other"} == {"review", "allow"}
+
+
+def test_embed_batches_as_one_photo_at_a_time_would(tiny_model, photo_folder):
+    photos = sorted(photo_folder.rglob("*.jpg"))[:7]
+    clf = Classifier(tiny_model, session_batch=3)  # runs of 3, 3 and 1
+    together = clf.embed(photos)
+    alone = np.concatenate([clf.embed([p]) for p in photos])
+    assert together.shape == (7, clf.spec.embedding_size)
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1, atol=1e-4)
+    assert clf.embed([]).shape == (0, clf.spec.embedding_size)
+
+
+def test_embed_needs_the_embedding_output(tmp_path, tiny_model):
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(tiny_model)
+    kept = [o for o in proto.graph.output if o.name != "embedding"]
+    del proto.graph.output[:]
+    proto.graph.output.extend(kept)
+    old = tmp_path / "old.onnx"
+    onnx.save(proto, old)
+    clf = Classifier(old)
+    assert clf.predict(skimage_photo("coffee.png")).ok  # the rest still works
+    with pytest.raises(ModelError, match="no 'embedding' output; re-export"):
+        clf.embed([skimage_photo("coffee.png")])

@@ -195,23 +195,21 @@ class Classifier:
             ImageError: an input cannot be decoded.
             ModelError: the model has no ``embedding`` output (exported before 0.3.0).
         """
-        if EMBEDDING_OUTPUT not in {o.name for o in self._session.get_outputs()}:
+        if not self.has_embedding:
             raise ModelError(
                 f"{self.model_path} has no {EMBEDDING_OUTPUT!r} output; re-export it with "
                 "wildvision 0.3 or later (`wildvision export RUN`)."
             )
-        rows = []
-        for item in images:
-            prepared = self._prepare(item)
-            if isinstance(prepared, ImageError):
-                raise prepared
-            name = IMAGE_INPUT if self.ingraph else INPUT_NAME
-            dtype = np.uint8 if self.ingraph else np.float32
-            batch = np.ascontiguousarray(prepared[None], dtype=dtype)
-            (embedding,) = self._session.run([EMBEDDING_OUTPUT], {name: batch})
-            rows.append(embedding[0])
-        width = self.spec.embedding_size or 0
-        return np.stack(rows) if rows else np.zeros((0, width), dtype=np.float32)
+        prepared = [self._prepare(item) for item in images]
+        for item in prepared:
+            if isinstance(item, ImageError):
+                raise item
+        if not prepared:
+            return np.zeros((0, self.spec.embedding_size or 0), dtype=np.float32)
+        name, parts = self._batches(prepared)
+        return np.concatenate(
+            [self._session.run([EMBEDDING_OUTPUT], {name: part})[0] for part in parts]
+        )
 
     def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
         """The model's input for one image: normalised CHW floats, or for an in-graph model
@@ -224,16 +222,19 @@ class Classifier:
         except ImageError as exc:
             return exc
 
+    def _batches(self, arrays: list[np.ndarray]) -> tuple[str, list[np.ndarray]]:
+        """The input name and the batches to run prepared inputs in: ``session_batch`` at a
+        time for a standard model, one each for an in-graph one (photos differ in size)."""
+        if self.ingraph:
+            return IMAGE_INPUT, [np.ascontiguousarray(p[None], dtype=np.uint8) for p in arrays]
+        step = self.session_batch
+        batches = [np.stack(arrays[i : i + step]) for i in range(0, len(arrays), step)]
+        return INPUT_NAME, [np.ascontiguousarray(b, dtype=np.float32) for b in batches]
+
     def _infer(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
         """Probabilities and guard distances (or None) of prepared inputs."""
-        if not self.ingraph:
-            step = self.session_batch
-            name, dtype = INPUT_NAME, np.float32
-            parts = [np.stack(arrays[i : i + step]) for i in range(0, len(arrays), step)]
-        else:  # photos differ in size: one run each
-            name, dtype = IMAGE_INPUT, np.uint8
-            parts = [pixels[None] for pixels in arrays]
-        runs = [self._run_outputs(name, np.ascontiguousarray(p, dtype=dtype)) for p in parts]
+        name, batches = self._batches(arrays)
+        runs = [self._run_outputs(name, batch) for batch in batches]
         probabilities = np.concatenate([r[0] for r in runs])
         distances = None if runs[0][1] is None else np.concatenate([r[1] for r in runs])
         return probabilities, distances
@@ -275,6 +276,8 @@ class Classifier:
         inputs = {i.name: i for i in self._session.get_inputs()}
         outputs = {o.name: o for o in self._session.get_outputs()}
         self.ingraph = IMAGE_INPUT in inputs
+        #: Whether the graph has the ``embedding`` output ``embed`` reads (from 0.3.0).
+        self.has_embedding = EMBEDDING_OUTPUT in outputs
         if not ({INPUT_NAME, IMAGE_INPUT} & set(inputs)) or PROBABILITIES_OUTPUT not in outputs:
             raise ModelError(
                 f"{self.model_path}: expected input {INPUT_NAME!r} (or {IMAGE_INPUT!r}) and output "

@@ -94,7 +94,7 @@ def quantize_int8(
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod.MinMax,
-            nodes_to_exclude=_softmax_nodes(prepared),
+            nodes_to_exclude=_float_nodes(prepared),
             extra_options={"ActivationSymmetric": True, "WeightSymmetric": True},
         )
         model = onnx.load(quantized)
@@ -119,7 +119,7 @@ def quantize_int8(
 _FLOAT_OPS = ("Softmax", "Div", "MatMul", "TopK", "ReduceL2", "Sub", "Cast", "Clip", "Max")
 
 
-def _softmax_nodes(path: Path) -> list[str]:
+def _float_nodes(path: Path) -> list[str]:
     """The nodes kept in float (``_FLOAT_OPS``): everything after the pooled features but
     the classifier's Gemm."""
     graph = onnx.load(path).graph
