@@ -94,10 +94,9 @@ def calibrate(
             f"{run.folder} has no validation photos to calibrate on; train it with "
             "val_fraction above 0."
         )
-    bank = [s for s in splits["train"] if s.label in spec.wildlife_labels]
     target = resolve_device(device)
     loader = DataLoader(eval_dataset(splits["val"], spec), batch_size=32)
-    spec = fit_operating_points(run, model.to(target), loader, target, config, bank)
+    spec = fit_operating_points(run, model.to(target), loader, target, config, splits["train"])
     run.write_config(config)
     return spec
 
@@ -108,9 +107,9 @@ def fit_operating_points(
     loader: DataLoader,
     device: torch.device,
     config: TrainConfig,
-    bank_photos: Sequence[Sample] = (),
+    train_photos: Sequence[Sample] = (),
 ) -> ModelSpec:
-    """Fit the temperature, the guard (from ``bank_photos``, the wildlife training photos)
+    """Fit the temperature, the guard (its bank: the wildlife photos of ``train_photos``)
     and the thresholds of ``model`` on the validation ``loader``; write them into the run's
     spec (and the guard's bank beside it) and return the new spec.
 
@@ -125,7 +124,7 @@ def fit_operating_points(
         return spec
     temperature = fit_temperature(logits, targets)
     probabilities = softmax(logits, temperature)
-    guard = _fit_run_guard(run, model, device, spec, config, bank_photos, targets, embeddings)
+    guard = _fit_run_guard(run, model, device, spec, config, train_photos, targets, embeddings)
     negatives = (
         targets == spec.labels.index("other")
         if "other" in spec.labels
@@ -188,16 +187,16 @@ def _fit_run_guard(
     device: torch.device,
     spec: ModelSpec,
     config: TrainConfig,
-    bank_photos: Sequence[Sample],
+    train_photos: Sequence[Sample],
     targets: np.ndarray,
     embeddings: np.ndarray,
 ) -> Guard | None:
     """The guard fitted on the run, or None when the run has it switched off, has no
     wildlife labels, or lacks wildlife photos to fit it on."""
     wildlife = np.isin(targets, [spec.labels.index(x) for x in spec.wildlife_labels])
-    if not (config.guard and spec.wildlife_labels and bank_photos and wildlife.any()):
+    photos = [s for s in train_photos if s.label in spec.wildlife_labels]
+    if not (config.guard and photos and wildlife.any()):
         return None
-    photos = list(bank_photos)
     if len(photos) > config.guard_bank_size:  # a seeded subsample keeps the graph small
         photos = random.Random(config.seed).sample(photos, config.guard_bank_size)
     workers = min(2, config.num_workers)

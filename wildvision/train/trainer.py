@@ -202,8 +202,7 @@ def _train(
         return TrainResult(run, best[1], best[0], {})
     model.load_state_dict(run.load_checkpoint("best")["model"])
     if config.calibrate:
-        bank_photos = [s for s in splits["train"] if s.label in spec.wildlife_labels]
-        spec = fit_operating_points(run, model, loaders["val"], device, config, bank_photos)
+        spec = fit_operating_points(run, model, loaders["val"], device, config, splits["train"])
     test_metrics: dict[str, Any] = {}
     if len(loaders["test"].dataset):
         targets, logits, _ = predict_loader(model, loaders["test"], device)
