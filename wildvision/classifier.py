@@ -17,7 +17,8 @@ from .errors import ImageError, ModelError
 from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe
 from .integrity import verify_sha256
 from .models import resolve_model_path
-from .prediction import Prediction, decide
+from .packs.pack_file import Pack, check_packs_fit, load_pack
+from .prediction import Prediction, decide_with_label
 from .preprocess import decode_for_model, preprocess
 from .spec import METADATA_KEY, ModelSpec
 
@@ -48,6 +49,9 @@ class Classifier:
             ``SHA256SUMS`` beside the model (the shipped models have one) is checked.
         session_batch: photos per onnxruntime run. Memory grows with it (about 30 MB a photo
             for lite0 on CPU) while CPU speed hardly does past a few; raise it for a GPU.
+        packs: product packs (``.wvpack`` files or ``Pack`` objects, ``wildvision pack
+            build``) built for this model file: their labels join ``scores`` and decide like
+            the model's wildlife labels. A pack of another model is refused (``PackError``).
 
     Example:
         >>> clf = Classifier()
@@ -67,6 +71,7 @@ class Classifier:
         tta_flip: bool = False,
         session_batch: int = 4,
         sha256: str | None = None,
+        packs: Sequence[Pack | str | os.PathLike] = (),
     ) -> None:
         self.model_path: Path = resolve_model_path(model, precision)
         data = self.model_path.read_bytes()  # hashed and loaded from the same bytes
@@ -96,11 +101,28 @@ class Classifier:
             ) from None
         self.spec: ModelSpec = read_spec(self._session, self.model_path)
         self._check_signature()
+        #: The product packs whose labels this classifier adds (see ``packs``).
+        self.packs: tuple[Pack, ...] = self._attach(packs)
 
     @property
     def labels(self) -> list[str]:
-        """The labels this model predicts, in output order."""
+        """The labels this model predicts, in output order (packs' labels: ``pack_labels``)."""
         return list(self.spec.labels)
+
+    @property
+    def pack_labels(self) -> list[str]:
+        """The labels the loaded packs add, in the order the packs were given."""
+        return [pack.label for pack in self.packs]
+
+    def _attach(self, packs: Sequence[Pack | str | os.PathLike]) -> tuple[Pack, ...]:
+        loaded = tuple(p if isinstance(p, Pack) else load_pack(p) for p in packs)
+        if loaded and not self.has_embedding:
+            raise ModelError(
+                f"{self.model_path} has no {EMBEDDING_OUTPUT!r} output, which packs read; "
+                "re-export it with wildvision 0.3 or later (`wildvision export RUN`)."
+            )
+        check_packs_fit(loaded, self.sha256, self.spec.labels, str(self.model_path))
+        return loaded
 
     def predict(self, image: ImageInput) -> Prediction:
         """Classify one image.
@@ -111,9 +133,8 @@ class Classifier:
         prepared = self._prepare(image)
         if isinstance(prepared, ImageError):
             raise prepared
-        probabilities, distances = self._infer([prepared])
-        distance = None if distances is None else float(distances[0])
-        return self._to_prediction(probabilities[0], describe(image), distance)
+        outputs = self._infer([prepared])
+        return self._to_prediction(outputs, 0, describe(image))
 
     def predict_batch(
         self, images: Iterable[ImageInput], batch_size: int = 32
@@ -171,21 +192,29 @@ class Classifier:
 
     def _run(self, input_name: str, batch: np.ndarray) -> np.ndarray:
         """Calibrated probabilities of one batch (see ``_run_outputs``)."""
-        return self._run_outputs(input_name, batch)[0]
+        return self._run_outputs(input_name, batch)[PROBABILITIES_OUTPUT]
 
-    def _run_outputs(
-        self, input_name: str, batch: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities and guard distances (None for a model without a guard) of one
-        onnxruntime run; two with ``tta_flip``: the mirror image, averaged."""
-        names = [PROBABILITIES_OUTPUT, GUARD_OUTPUT] if self.spec.guard else [PROBABILITIES_OUTPUT]
+    def _output_names(self) -> list[str]:
+        """The graph outputs a prediction reads: probabilities, the guard's distance when
+        the model has a guard, the embedding when packs are loaded."""
+        names = [PROBABILITIES_OUTPUT]
+        if self.spec.guard:
+            names.append(GUARD_OUTPUT)
+        if getattr(self, "packs", ()):
+            names.append(EMBEDDING_OUTPUT)
+        return names
+
+    def _run_outputs(self, input_name: str, batch: np.ndarray) -> dict[str, np.ndarray]:
+        """The outputs ``_output_names`` of one onnxruntime run, by name; two runs with
+        ``tta_flip``: the mirror image, averaged."""
+        names = self._output_names()
         outputs = self._session.run(names, {input_name: batch})
         if self.tta_flip:
             width_axis = 3 if input_name == INPUT_NAME else 2  # NCHW floats, NHWC pixels
             mirrored = np.ascontiguousarray(np.flip(batch, axis=width_axis))
             flipped = self._session.run(names, {input_name: mirrored})
             outputs = [(a + b) / 2 for a, b in zip(outputs, flipped)]
-        return outputs[0], (outputs[1] if len(outputs) > 1 else None)
+        return dict(zip(names, outputs))
 
     def embed(self, images: Sequence[ImageInput]) -> np.ndarray:
         """The L2-normalised embeddings (the pooled features the model's head sees) of
@@ -231,13 +260,11 @@ class Classifier:
         batches = [np.stack(arrays[i : i + step]) for i in range(0, len(arrays), step)]
         return INPUT_NAME, [np.ascontiguousarray(b, dtype=np.float32) for b in batches]
 
-    def _infer(self, arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray | None]:
-        """Probabilities and guard distances (or None) of prepared inputs."""
+    def _infer(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
+        """The outputs of prepared inputs, by name (see ``_output_names``), one row each."""
         name, batches = self._batches(arrays)
         runs = [self._run_outputs(name, batch) for batch in batches]
-        probabilities = np.concatenate([r[0] for r in runs])
-        distances = None if runs[0][1] is None else np.concatenate([r[1] for r in runs])
-        return probabilities, distances
+        return {key: np.concatenate([run[key] for run in runs]) for key in runs[0]}
 
     def _predict_prepared(
         self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]
@@ -251,23 +278,27 @@ class Classifier:
                 arrays.append(prepared)
                 positions.append(index)
         if arrays:
-            probabilities, distances = self._infer(arrays)
+            outputs = self._infer(arrays)
             for n, index in enumerate(positions):
-                distance = None if distances is None else float(distances[n])
-                source = describe(chunk[index][0])
-                results[index] = self._to_prediction(probabilities[n], source, distance)
+                results[index] = self._to_prediction(outputs, n, describe(chunk[index][0]))
         return results  # type: ignore[return-value]
 
-    def _to_prediction(
-        self, row: np.ndarray, source: str, guard_distance: float | None = None
-    ) -> Prediction:
+    def _to_prediction(self, outputs: dict[str, np.ndarray], n: int, source: str) -> Prediction:
+        """The prediction of row ``n`` of ``_infer``'s outputs: the model's labels, then
+        each pack's; a pack label that decides more strongly becomes the label."""
+        row = outputs[PROBABILITIES_OUTPUT][n]
         scores = {label: float(p) for label, p in zip(self.spec.labels, row)}
-        best = int(np.argmax(row))
+        for pack in self.packs:
+            scores[pack.label] = float(pack.score(outputs[EMBEDDING_OUTPUT][n]))
+        distances = outputs.get(GUARD_OUTPUT)
+        guard_distance = None if distances is None else float(distances[n])
+        decision, pack_label = decide_with_label(scores, self.spec, guard_distance, self.packs)
+        label = pack_label or self.spec.labels[int(np.argmax(row))]
         return Prediction(
-            label=self.spec.labels[best],
-            score=float(row[best]),
+            label=label,
+            score=scores[label],
             scores=scores,
-            decision=decide(scores, self.spec, guard_distance),
+            decision=decision,
             source=source,
             guard_distance=guard_distance,
         )
@@ -307,7 +338,8 @@ class Classifier:
             )
 
     def __repr__(self) -> str:
-        return f"Classifier(model={str(self.model_path)!r}, labels={self.labels})"
+        packs = f", packs={self.pack_labels}" if self.packs else ""
+        return f"Classifier(model={str(self.model_path)!r}, labels={self.labels}{packs})"
 
 
 def read_spec(session: ort.InferenceSession, path: Path | str = "model") -> ModelSpec:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from ._version import __version__
 from .cli_evaluate import add_evaluate_verb
+from .cli_packs import add_pack_verbs
 from .cli_train import add_training_verbs
 from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
@@ -27,7 +28,9 @@ from .spec import RESULT_DECISIONS
 def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
-    classifier = Classifier(args.model, precision=args.precision, tta_flip=args.tta_flip)
+    classifier = Classifier(
+        args.model, precision=args.precision, tta_flip=args.tta_flip, packs=args.pack or ()
+    )
     failed = 0
     for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
         failed += not prediction.ok
@@ -46,7 +49,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .scanning import scan
 
-    classifier = Classifier(args.model, precision=args.precision, tta_flip=args.tta_flip)
+    classifier = Classifier(
+        args.model, precision=args.precision, tta_flip=args.tta_flip, packs=args.pack or ()
+    )
     try:
         summary = scan(
             args.source,
@@ -109,9 +114,10 @@ def cmd_hashes_build(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
-    classifier = Classifier(args.model)
+    classifier = Classifier(args.model, packs=args.pack or ())
     summary = {"path": str(classifier.model_path), "sha256": classifier.sha256}
-    print(json.dumps({**summary, **classifier.spec.to_dict()}, indent=2))
+    packs = {"packs": [pack.summary() for pack in classifier.packs]} if classifier.packs else {}
+    print(json.dumps({**summary, **classifier.spec.to_dict(), **packs}, indent=2))
     return 0
 
 
@@ -129,6 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_batch_files=args.max_batch_files,
             max_batch_bytes=round(args.max_batch_mb * MB),
             max_concurrency=args.max_concurrency,
+            packs=args.pack or (),
         )
     except ValueError as exc:  # a limit out of range (wildvision's own errors are ValueErrors)
         print(f"error: {exc}", file=sys.stderr)
@@ -150,6 +157,16 @@ def _model_options(
     )
 
 
+def _pack_option(parser: argparse.ArgumentParser) -> None:
+    """``--pack F``, repeatable: product packs whose labels join the model's."""
+    parser.add_argument(
+        "--pack",
+        action="append",
+        metavar="F",
+        help="product pack (.wvpack, `wildvision pack build`) built for this model; repeatable",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wildvision", description="Recognise illegal wildlife products in listing photos."
@@ -160,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = verbs.add_parser("predict", help="classify images with an exported model")
     p.add_argument("images", nargs="+", help="image files")
     _model_options(p)
+    _pack_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument(
@@ -171,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="folder, .txt of paths, or .csv/.jsonl with listing_id,path")
     p.add_argument("-o", "--output", required=True, help="results .jsonl or .csv (resumes)")
     _model_options(p)
+    _pack_option(p)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
@@ -214,9 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_training_verbs(verbs)
     add_evaluate_verb(verbs)
+    add_pack_verbs(verbs, _model_options)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
     _model_options(p)
+    _pack_option(p)
     p.add_argument(
         "--host",
         default="127.0.0.1",
@@ -254,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
     p.add_argument("model", nargs="?", default=None)
+    _pack_option(p)
     p.set_defaults(func=cmd_info)
     return parser
 

@@ -29,3 +29,7 @@ class HashListError(WildvisionError, ValueError):
 
 class MissingExtraError(WildvisionError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
+
+
+class PackError(WildvisionError, ValueError):
+    """A product pack is missing, corrupt, from another model, or cannot be built."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .spec import ERROR_DECISION, ModelSpec
+
+if TYPE_CHECKING:
+    from .packs.pack_file import Pack
 
 #: The columns a ``Prediction`` becomes in a results table (a scan's file, a Ray dataset).
 ROW_COLUMNS = ("label", "score", "decision", "error", "model_version")
@@ -67,16 +70,36 @@ class Prediction:
         )
 
 
+#: How strong each decision is, to pick the strongest of several labels'.
+_LEVEL = {"allow": 0, "review": 1, "block": 2}
+
+
 def decide(
-    scores: Mapping[str, float], spec: ModelSpec, guard_distance: float | None = None
+    scores: Mapping[str, float],
+    spec: ModelSpec,
+    guard_distance: float | None = None,
+    packs: Sequence[Pack] = (),
 ) -> str:
     """``block`` if any wildlife label reaches its block threshold, ``review`` if any reaches
     its review threshold, else ``allow``. Look-alikes and ``other`` never block.
 
     With a guard (``spec.guard``) and the image's ``guard_distance``, an image farther than
     ``block_distance`` from every wildlife training photo is at most ``review``, and one
-    farther than ``review_distance`` is ``allow``.
+    farther than ``review_distance`` is ``allow``. The guard measures distance to the
+    model's own wildlife photos, so it does not cap a pack's labels: each pack's score
+    (in ``scores`` under its label) meets the pack's own thresholds.
     """
+    return decide_with_label(scores, spec, guard_distance, packs)[0]
+
+
+def decide_with_label(
+    scores: Mapping[str, float],
+    spec: ModelSpec,
+    guard_distance: float | None = None,
+    packs: Sequence[Pack] = (),
+) -> tuple[str, str | None]:
+    """The decision (see ``decide``) and the pack label behind it when a pack's label
+    decides more strongly than the model's own labels (else None)."""
     decision = "allow"
     for label in spec.wildlife_labels:
         threshold = spec.thresholds[label]
@@ -87,10 +110,20 @@ def decide(
         if probability >= threshold.review:
             decision = "review"
     guard = spec.guard
-    if guard is None or guard_distance is None or decision == "allow":
-        return decision
-    if guard_distance > guard.review_distance:
-        return "allow"
-    if guard_distance > guard.block_distance:
-        return "review"
-    return decision
+    if guard is not None and guard_distance is not None and decision != "allow":
+        if guard_distance > guard.review_distance:
+            decision = "allow"
+        elif guard_distance > guard.block_distance:
+            decision = "review"
+    pack_label = None
+    for pack in packs:
+        probability = scores.get(pack.label, 0.0)
+        level = (
+            "block"
+            if probability >= pack.thresholds.block
+            else ("review" if probability >= pack.thresholds.review else "allow")
+        )
+        stronger = _LEVEL[level] > _LEVEL[decision]
+        if stronger or (pack_label and level == decision and probability > scores[pack_label]):
+            decision, pack_label = level, pack.label
+    return decision, pack_label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from fastapi import FastAPI
 
@@ -28,6 +29,7 @@ def create_app(
     max_batch_files: int = DEFAULT_MAX_BATCH_FILES,
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    packs: Sequence[str | os.PathLike] = (),
 ) -> FastAPI:
     """Build the HTTP app, loading the model once, now, so a bad model fails before serving.
 
@@ -40,21 +42,28 @@ def create_app(
         max_batch_bytes: the largest ``/v1/classify/batch`` body, all photos together.
         max_concurrency: classifications running at once in worker threads; more requests
             wait their turn, which bounds memory under load.
+        packs: product pack files whose labels the server adds (``Classifier(packs=...)``).
 
     Raises:
         ModelError: the model cannot be found or loaded.
+        PackError: a pack is corrupt or was built for another model.
         ValueError: a limit is out of range.
     """
     limits = Limits(max_upload_bytes, max_batch_files, max_batch_bytes)
     if max_concurrency < 1:
         raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}.")
-    classifier = model if isinstance(model, Classifier) else Classifier(model, precision=precision)
+    if isinstance(model, Classifier):
+        if packs:
+            raise ValueError("give packs to the Classifier you pass, not to create_app too.")
+        classifier = model
+    else:
+        classifier = Classifier(model, precision=precision, packs=packs)
     app = FastAPI(
         title="wildvision",
         version=__version__,
         description="Recognise illegal wildlife products in listing photos. "
         f"Model {classifier.spec.model_name} version {classifier.spec.version}, "
-        f"labels: {', '.join(classifier.labels)}.",
+        f"labels: {', '.join(classifier.labels + classifier.pack_labels)}.",
     )
     app.state.wildvision = Service(classifier, limits, max_concurrency)
     app.include_router(router)

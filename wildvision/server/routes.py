@@ -130,7 +130,19 @@ async def classify_batch(
 @router.get("/v1/model", response_model=ModelInfo, summary="Describe the model")
 async def model_info(service: ServiceDep) -> ModelInfo:
     """The model's spec: labels, preprocessing, temperature, thresholds, name and version."""
-    return ModelInfo(**service.classifier.spec.to_dict())
+    classifier = service.classifier
+    packs = [
+        {
+            "label": pack.label,
+            "thresholds": {"block": pack.thresholds.block, "review": pack.thresholds.review},
+            "photos": pack.photos,
+            "model_version": pack.model_version,
+            "cites_note": pack.cites_note,
+            "cross_validation": dict(pack.cross_validation),
+        }
+        for pack in classifier.packs
+    ]
+    return ModelInfo(**classifier.spec.to_dict(), packs=packs)
 
 
 @router.get("/healthz", response_model=Health, summary="Health check")

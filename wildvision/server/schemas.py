@@ -46,6 +46,17 @@ class GuardInfo(BaseModel):
     bank_size: int
 
 
+class PackInfo(BaseModel):
+    """A product pack: a label learned from a platform's photos (``wildvision pack build``)."""
+
+    label: str
+    thresholds: ThresholdsInfo
+    photos: int
+    model_version: str
+    cites_note: str
+    cross_validation: dict[str, float | int | None]
+
+
 class ModelInfo(BaseModel):
     """The model's spec: labels, preprocessing, calibration and decision thresholds."""
 
@@ -68,6 +79,10 @@ class ModelInfo(BaseModel):
     guard: GuardInfo | None = Field(None, description="The open-set guard, if the model has one.")
     embedding_size: int | None = None
     schema_version: int
+    packs: list[PackInfo] = Field(
+        default_factory=list,
+        description="Product packs loaded beside the model: labels they add to `scores`.",
+    )
 
 
 class Health(BaseModel):
