@@ -16,7 +16,7 @@ from wildvision.integrity import SUMS_FILE, listed_sha256, sha256_of, write_sums
 
 def test_shipped_sums_list_every_shipped_model_with_its_digest():
     folder = REPO / "exported_models"
-    models = sorted(p.name for p in folder.glob("*.onnx"))
+    models = sorted(p.name for p in [*folder.glob("*.onnx"), *folder.glob("*.negatives.npz")])
     listed = sorted(line.split("  ")[1] for line in (folder / SUMS_FILE).read_text().splitlines())
     assert listed == models
     for name in models:

@@ -309,3 +309,33 @@ def test_the_server_lists_and_applies_packs(setting):
         photo = setting["held_out"][0].read_bytes()
         answer = client.post("/v1/classify", files={"file": ("a.jpg", photo, "image/jpeg")}).json()
         assert answer["label"] == PRODUCT and PRODUCT in answer["scores"]
+
+
+def test_a_fresh_clone_builds_a_pack_for_the_shipped_model_with_its_bank(tmp_path, capsys):
+    """The shipped model and the bank shipped beside it, from the CLI, with photos that
+    come with scikit-image: no shared datasets needed."""
+    _crops("astronaut.png", tmp_path / "product", 6, seed=4)
+    held_out = _crops("astronaut.png", tmp_path / "held_out", 2, seed=5)
+    pack = tmp_path / "suit.wvpack"
+    assert (
+        main(["pack", "build", str(tmp_path / "product"), "--label", PRODUCT, "-o", str(pack)]) == 0
+    )
+    assert "against 4096 negatives" in capsys.readouterr().out
+    assert main(["pack", "verify", str(pack)]) == 0
+    capsys.readouterr()
+    classifier = Classifier(packs=[pack])
+    assert [p.label for p in classifier.predict_batch(held_out)] == [PRODUCT, PRODUCT]
+    assert classifier.predict(skimage_photo("coffee.png")).decision == "allow"
+
+
+def test_a_changed_byte_in_a_listed_bank_is_refused(setting, tmp_path):
+    from wildvision.integrity import write_sums
+
+    shutil.copy(bank_path_for(setting["model"]), tmp_path / "model.negatives.npz")
+    write_sums(tmp_path, "*.npz")
+    assert len(load_negative_bank(tmp_path / "model.negatives.npz")) == len(setting["bank"])
+    data = bytearray((tmp_path / "model.negatives.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "model.negatives.npz").write_bytes(bytes(data))
+    with pytest.raises(PackError, match="damaged or was changed"):
+        load_negative_bank(tmp_path / "model.negatives.npz")

@@ -11,6 +11,7 @@ the bank is the model builders' data, not a pack user's.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_open
-from ..errors import PackError
+from ..errors import ModelError, PackError
+from ..integrity import verify_sha256
 
 BANK_FORMAT_VERSION = 1
 #: The bank's file beside a model ``NAME.onnx`` (also for ``NAME.int8.onnx``, ``.ingraph``).
@@ -76,7 +78,9 @@ def load_negative_bank(path: str | os.PathLike, model_sha256: str | None = None)
             "PHOTOS --model MODEL -o MODEL_NAME.negatives.npz`, or pass --negatives DIR."
         )
     try:
-        with np.load(path, allow_pickle=False) as data:
+        raw = path.read_bytes()
+        verify_sha256(path, raw)  # a shipped bank is listed in SHA256SUMS beside the model
+        with np.load(io.BytesIO(raw), allow_pickle=False) as data:
             version = int(data["format_version"])
             if version != BANK_FORMAT_VERSION:
                 raise PackError(
@@ -85,6 +89,8 @@ def load_negative_bank(path: str | os.PathLike, model_sha256: str | None = None)
                 )
             embeddings = data["embeddings"].astype(np.float32) * data["scales"][:, None]
             bank = NegativeBank(embeddings, data["sources"], str(data["model_sha256"]))
+    except ModelError as exc:  # the SHA256SUMS check
+        raise PackError(str(exc)) from None
     except PackError:
         raise
     except Exception as exc:  # zipfile, numpy and KeyError variants of a broken file
