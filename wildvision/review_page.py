@@ -118,9 +118,10 @@ def write_review_report(
     notes = _version_notes(selection.versions, classifier)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
-    known = classifier or (model if isinstance(model, Classifier) else None)
+    known = classifier if classifier is not None else model
     labels = review_verdicts.offered_labels(
-        known.spec.labels if known else sorted(selection.labels), extra_labels
+        known.spec.labels if isinstance(known, Classifier) else sorted(selection.labels),
+        extra_labels,
     )
     main = review_verdicts.main_attributes(review_verdicts.page_id(items), labels)
 
