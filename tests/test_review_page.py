@@ -1,9 +1,11 @@
 """The review report: flagged rows only, highest score first, thumbnails and heatmaps
-embedded, text escaped, nothing fetched from outside; and it opens in a real browser."""
+embedded, text escaped, nothing fetched from outside; it opens in a real browser, where
+reviewers' verdicts survive a reload and download as verdicts.csv."""
 
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import random
@@ -11,7 +13,9 @@ import re
 import shutil
 import subprocess
 import warnings
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -22,6 +26,7 @@ from wildvision.cli import main
 from wildvision.results import ResultsFile
 from wildvision.review_page import write_review_report
 from wildvision.scanning import COLUMNS, HASH_COLUMNS
+from wildvision.verdicts import VERDICT_COLUMNS, read_verdicts
 
 NASTY_ID = '<script>alert("x")</script> & co'
 
@@ -66,6 +71,7 @@ class Page(HTMLParser):
     def __init__(self, text: str) -> None:
         super().__init__()
         self.items: list[dict] = []
+        self.main: dict = {}
         self.urls: list[str] = []
         self.warnings = 0
         self.feed(text)
@@ -73,8 +79,12 @@ class Page(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.urls += [v for k, v in attrs.items() if k in ("src", "href") and v]
+        if tag == "main":
+            self.main = attrs
         if tag == "article":
-            self.items.append({"class": attrs["class"].split(), "images": {}, "notes": 0})
+            self.items.append(
+                {"class": attrs["class"].split(), "images": {}, "notes": 0, "data": attrs}
+            )
         elif tag == "img" and self.items:
             self.items[-1]["images"][attrs["class"]] = attrs["src"]
         elif tag == "p" and attrs.get("class") == "note":
@@ -119,8 +129,12 @@ def test_text_is_escaped_and_nothing_is_fetched_from_outside(scan_results, class
     output = tmp_path / "report.html"
     write_review_report(scan_results, output, classifier, limit=1)
     text = output.read_text(encoding="utf-8")
-    assert NASTY_ID not in text and "<script" not in text
+    assert NASTY_ID not in text
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in text
+    # one inline script (the verdicts'), last in the body, with nothing that closes it early
+    assert text.count("<script") == 1 and text.count("</script>") == 1
+    script = text.split("<script>", 1)[1].split("</script>", 1)[0]
+    assert "</" not in script and text.endswith("</script>\n</body>\n</html>\n")
     urls = Page(text).urls
     assert urls and all(url.startswith("data:image/") for url in urls)
     assert not re.search(r"https?://|url\(|@import", text)
@@ -250,3 +264,143 @@ def test_the_page_opens_in_headless_chromium(scan_results, classifier, tmp_path)
     assert [kind for kind, *_ in decoded] == ["photo", "heatmap"] * 2
     assert all(done and width > 0 and height > 0 for _, done, width, height in decoded)
     assert [w for kind, _, w, _ in decoded if kind == "heatmap"] == [224, 224]
+
+
+def test_cards_carry_their_row_and_the_model_labels_are_offered(scan_results, classifier, tmp_path):
+    output = tmp_path / "report.html"
+    write_review_report(
+        scan_results, output, classifier, explain=False, extra_labels=["pangolin_scale", "drink"]
+    )
+    page = Page(output.read_text(encoding="utf-8"))
+    assert list(classifier.spec.labels) == ["animal", "drink"]
+    assert json.loads(page.main["data-labels"]) == ["animal", "drink", "pangolin_scale"]
+    assert json.loads(page.main["data-columns"]) == list(VERDICT_COLUMNS)
+    cat = page.items[0]["data"]
+    assert (cat["data-listing-id"], cat["data-path"]) == (NASTY_ID, "photos/chelsea.jpg")
+    assert (cat["data-label"], cat["data-score"]) == ("animal", "0.97")
+    assert cat["data-model-version"] == classifier.spec.version
+
+
+def test_without_a_model_the_results_labels_are_offered_and_the_page_id_follows_the_rows(
+    scan_results, tmp_path
+):
+    first, second, fewer = (tmp_path / f"{name}.html" for name in ("a", "b", "c"))
+    write_review_report(scan_results, first, explain=False, extra_labels=["ivory"])
+    write_review_report(scan_results, second, explain=False, extra_labels=["ivory"])
+    write_review_report(scan_results, fewer, explain=False, limit=2)
+    pages = [Page(path.read_text(encoding="utf-8")).main for path in (first, second, fewer)]
+    assert json.loads(pages[0]["data-labels"]) == ["animal", "drink", "ivory"]
+    assert pages[0]["data-page-id"] == pages[1]["data-page-id"] != pages[2]["data-page-id"]
+
+
+def browser_results(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A results file whose paths need CSV quoting (comma, quote, newline), one absolute, one
+    of a photo that is gone; the paths as written in it, highest score first."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cat = Image.open(skimage_photo("chelsea.png")).convert("RGB").resize((96, 64))
+    for name in ('a,"b".jpg', "new\nline.jpg", "cat.jpg"):
+        cat.save(photos / name)
+    paths = ['photos/a,"b".jpg', "photos/new\nline.jpg", str(photos / "cat.jpg")]
+    paths += ["photos/cat.jpg", "photos/gone.jpg"]
+    labels = ["ivory", "ivory", "rhino_horn", "ivory", "ivory"]
+    rows = [
+        dict(zip(COLUMNS, (lid, path, label, score, "block", None, "1")))
+        for lid, path, label, score in zip(
+            [NASTY_ID, "l2", "l3", "l4", "l5"], paths, labels, [0.95, 0.9, 0.8, 0.7, 0.6]
+        )
+    ]
+    rows.append(dict(zip(COLUMNS, ("l6", "photos/cat.jpg", "other", 0.99, "allow", None, "1"))))
+    results = tmp_path / "results.jsonl"
+    with ResultsFile(results, COLUMNS) as file:
+        file.append(rows)
+    return results, paths
+
+
+def test_verdicts_survive_a_reload_and_download_as_csv_in_chromium(tmp_path):
+    """Buttons and keys give verdicts; a reload keeps them; the download is verdicts.csv
+    with every reviewed row (paths as in the results file), which read_verdicts reads."""
+    browser = chromium()
+    if browser is None:
+        pytest.skip("no chromium, chromium-browser or google-chrome on PATH")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+    )
+    results, paths = browser_results(tmp_path)
+    output = tmp_path / "review.html"
+    write_review_report(results, output, explain=False, extra_labels=["pangolin_scale", "ivory"])
+    fewer = tmp_path / "fewer.html"
+    write_review_report(results, fewer, explain=False, limit=2)
+    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    with sync_api.sync_playwright() as playwright:
+        engine = playwright.chromium.launch(
+            executable_path=browser, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            tab = engine.new_context(accept_downloads=True).new_page()
+            tab.set_default_timeout(10_000)
+            errors: list = []
+            tab.on("pageerror", lambda error: errors.append(error))
+            tab.goto(output.as_uri())
+
+            def card(rank: int):
+                return tab.locator(f'article[data-rank="{rank}"]')
+
+            def verdicts() -> list[str | None]:
+                return [card(rank).get_attribute("data-verdict") for rank in range(1, 6)]
+
+            counter = tab.locator("#reviewed-count")
+            assert counter.inner_text() == "0 of 5 reviewed"
+            card(1).locator("button[data-kind=correct]").click()
+            card(2).locator("button[data-kind=other]").click()
+            tab.keyboard.press("j")  # from card 2 (the last clicked) to card 3
+            tab.keyboard.press("3")  # the third label offered: pangolin_scale; on to card 4
+            tab.keyboard.press("u")  # card 4 unsure; on to card 5
+            tab.keyboard.press("y")  # card 5: its label is right
+            assert verdicts() == ["ivory", "other", "pangolin_scale", "unsure", "ivory"]
+            assert counter.inner_text() == "5 of 5 reviewed"
+            status = card(3).locator(".verdict-status").inner_text()
+            assert status == "verdict: another label: pangolin_scale"
+
+            tab.reload()
+            assert verdicts() == ["ivory", "other", "pangolin_scale", "unsure", "ivory"]
+            assert counter.inner_text() == "5 of 5 reviewed"
+            pressed = card(2).locator("button[aria-pressed=true]")
+            assert pressed.get_attribute("data-kind") == "other"
+            card(5).locator("button[data-kind=clear]").click()
+            card(2).locator('button[data-verdict="rhino_horn"]').click()  # changed
+            assert counter.inner_text() == "4 of 5 reviewed"
+            with tab.expect_download() as info:
+                tab.click("#download-verdicts")
+            download = info.value
+            assert download.suggested_filename == "verdicts.csv"
+            saved = results.parent / "verdicts.csv"  # beside the results, as the page says
+            download.save_as(saved)
+
+            tab.goto(fewer.as_uri())  # another page: its own verdicts, none yet
+            assert tab.locator("#reviewed-count").inner_text() == "0 of 2 reviewed"
+            assert errors == []
+        finally:
+            engine.close()
+
+    text = saved.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(VERDICT_COLUMNS)
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [row["listing_id"] for row in rows] == [NASTY_ID, "l2", "l3", "l4"]
+    assert [row["path"] for row in rows] == paths[:4]
+    verdict_labels = ["ivory", "rhino_horn", "pangolin_scale", "unsure"]
+    assert [row["verdict_label"] for row in rows] == verdict_labels
+    assert [row["model_label"] for row in rows] == ["ivory", "ivory", "rhino_horn", "ivory"]
+    assert [row["score"] for row in rows] == ["0.95", "0.9", "0.8", "0.7"]
+    assert {row["model_version"] for row in rows} == {"1"}
+    for row in rows:
+        assert row["reviewed_at"].endswith("Z")
+        moment = datetime.fromisoformat(row["reviewed_at"].replace("Z", "+00:00"))
+        assert started <= moment <= datetime.now(timezone.utc)
+
+    verdict_set = read_verdicts([saved])
+    assert verdict_set.skipped_unsure == 1 and not verdict_set.conflicts
+    photos = results.parent / "photos"
+    expected = [photos / 'a,"b".jpg', photos / "new\nline.jpg", photos / "cat.jpg"]
+    assert [Path(v.path) for v in verdict_set.verdicts] == expected
+    assert all(Path(v.path).is_file() for v in verdict_set.verdicts)

@@ -206,3 +206,62 @@ def test_a_source_with_its_own_split_leaves_the_others_split_alone(tmp_path, pho
         assert 0 < len(rendered) < 20 or split == "train"
     again = gather_splits(load_config(None, data=[str(photo_folder), extra], **common))
     assert again == mixed  # the hash split is stable
+
+
+def reviewed_photos(tmp_path, photo_folder):
+    """A review page's verdicts.csv over ``photo_folder``: 8 cat crops confirmed as ivory,
+    6 coffee crops rejected, one coffee crop in conflict and one unsure."""
+    from wildvision.verdicts import VERDICT_COLUMNS
+
+    cats = sorted((photo_folder / "animal").glob("*.jpg"))[:8]
+    coffees = sorted((photo_folder / "drink").glob("*.jpg"))
+    rows = [(cat, "ivory") for cat in cats] + [(cup, "other") for cup in coffees[:6]]
+    rows += [(coffees[6], "ivory"), (coffees[6], "other"), (coffees[7], "unsure")]
+    path = tmp_path / "verdicts.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(VERDICT_COLUMNS)
+        for i, (photo, verdict) in enumerate(rows):
+            writer.writerow([f"l{i}", photo, verdict, "ivory", 0.9, "0.3.0", ""])
+    return path
+
+
+def test_a_verdict_file_is_a_data_source_split_by_hash(tmp_path, photo_folder):
+    from dataclasses import replace
+
+    from wildvision.evaluation.samples import SPLITS
+    from wildvision.train.config import DataSource
+    from wildvision.train.samples import hashed_split, samples_from_source
+
+    path = reviewed_photos(tmp_path, photo_folder)
+    fractions = {"val_fraction": 0.25, "test_fraction": 0.25}
+    with pytest.warns(UserWarning, match=r"1 photos have conflicting verdicts.*06.jpg: ivory vs"):
+        found = samples_from_source(DataSource(str(path)), seed=1, **fractions)
+    assert Counter(s.label for s in found) == {"ivory": 8, "other": 6}
+    assert {s.source for s in found} == {"verdicts/verdicts"}
+    assert {s.split for s in found} == set(SPLITS)  # every photo has a side: by hash
+    assert [s.split for s in found] == [
+        hashed_split(replace(s, split=None), 1, 0.25, 0.25) for s in found
+    ]
+    with pytest.warns(UserWarning, match="conflicting verdicts"):
+        named = samples_from_source(
+            DataSource(str(path), name="reviews", label_map={"other": "ordinary"}), seed=1
+        )
+    assert {s.source for s in named} == {"reviews"}
+    assert Counter(s.label for s in named) == {"ivory": 8, "ordinary": 6}
+    with pytest.raises(ConfigError, match="'exclude' works on manifests only"):
+        samples_from_source(DataSource(str(path), exclude={"listing_id": ["l1"]}))
+
+
+def test_training_takes_a_verdict_file_beside_other_data(tmp_path, photo_folder):
+    from wildvision.train.config import load_config
+    from wildvision.train.trainer import gather_splits
+
+    path = reviewed_photos(tmp_path, photo_folder)
+    config = load_config(None, data=[str(photo_folder), str(path)], output_dir=str(tmp_path))
+    with pytest.warns(UserWarning, match="conflicting verdicts"):
+        splits = gather_splits(config)
+    everything = [s for part in splits.values() for s in part]
+    reviewed = Counter(s.label for s in everything if s.source == "verdicts/verdicts")
+    assert reviewed == {"ivory": 8, "other": 6}
+    assert Counter(s.label for s in everything if s.source is None) == {"animal": 12, "drink": 12}

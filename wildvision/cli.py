@@ -13,6 +13,7 @@ from ._version import __version__
 from .cli_evaluate import add_evaluate_verb
 from .cli_packs import add_pack_verbs
 from .cli_train import add_training_verbs
+from .cli_verdicts import add_verdicts_verb
 from .errors import WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
 from .server_defaults import (
@@ -234,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_verbs(verbs)
     add_evaluate_verb(verbs)
     add_pack_verbs(verbs, _model_options)
+    add_verdicts_verb(verbs)
 
     p = verbs.add_parser("serve", help="classify photos over HTTP (needs wildvision[serve])")
     _model_options(p)

@@ -5,7 +5,9 @@ The results file is streamed once: every row is counted, and only the ``limit``
 highest-scoring rows of the chosen decisions are kept (a heap), so memory stays bounded
 however long the scan was. Each kept photo is decoded again for its thumbnail and, with a
 model, an occlusion heatmap (``wildvision.explain``) of where the model looked. Images are
-embedded as base64; the page has no scripts and links to nothing outside itself.
+embedded as base64; the page links to nothing outside itself. Each card takes a reviewer's
+verdict, downloaded as ``verdicts.csv`` (``review_verdicts``: an inline script and the data
+it reads, escaped like all text here).
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import io
 import os
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
+from . import review_verdicts
 from ._atomic import atomic_open
 from .classifier import Classifier
 from .errors import ImageError
@@ -48,6 +51,7 @@ class _Selection:
     rows: int = 0
     decisions: Counter = field(default_factory=Counter)
     versions: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
     matching: int = 0
     heap: list[tuple[tuple[float, int], dict[str, Any]]] = field(default_factory=list)
 
@@ -64,6 +68,7 @@ def write_review_report(
     decisions: Iterable[str] = ("block", "review"),
     limit: int = 200,
     explain: bool = True,
+    extra_labels: Sequence[str] = (),
 ) -> int:
     """Write a review page of the highest-scoring ``decisions`` rows of a scan's results.
 
@@ -71,6 +76,10 @@ def write_review_report(
     the known-image hash match when the scan had one, and a heatmap of where the model
     looked. A photo that can no longer be read gets a note instead; the page is still
     written, atomically (readers see the old page or the new one, never half).
+
+    Each item also takes a reviewer's verdict (correct, another label, not a wildlife
+    product, unsure; by button or key), kept in the browser until downloaded as
+    ``verdicts.csv`` (``wildvision.verdicts`` reads it).
 
     Args:
         results_path: the ``.jsonl`` or ``.csv`` that ``wildvision scan`` wrote.
@@ -81,6 +90,8 @@ def write_review_report(
         decisions: which rows to show.
         limit: at most this many rows, highest score first.
         explain: compute heatmaps (about 50 model runs per photo); False loads no model.
+        extra_labels: labels a reviewer may choose besides the model's (with no model at
+            hand: besides the labels in the results), e.g. a pack's.
 
     Returns:
         The number of items on the page.
@@ -107,12 +118,20 @@ def write_review_report(
     notes = _version_notes(selection.versions, classifier)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
+    known = classifier if classifier is not None else model
+    labels = review_verdicts.offered_labels(
+        known.spec.labels if isinstance(known, Classifier) else sorted(selection.labels),
+        extra_labels,
+    )
+    main = review_verdicts.main_attributes(review_verdicts.page_id(items), labels)
 
     with atomic_open(output_html, "w") as page:
         page.write(_header(results_path, selection, len(items), wanted, classifier, notes))
+        page.write(f"{review_verdicts.legend(labels)}</header>\n")
+        page.write(f"{review_verdicts.toolbar(len(items))}\n<main {main}>\n")
         for rank, row in enumerate(items, 1):
             page.write(_item(rank, row, classifier, results_path.parent))
-        page.write("</main>\n</body>\n</html>\n")
+        page.write(f"</main>\n<script>{review_verdicts.script()}</script>\n</body>\n</html>\n")
     return len(items)
 
 
@@ -124,6 +143,8 @@ def _select(rows: Iterable[dict[str, Any]], wanted: set[str], limit: int) -> _Se
         decision = _text(row.get("decision")) or _NONE
         selection.decisions[decision] += 1
         selection.versions[_text(row.get("model_version")) or _NONE] += 1
+        if _text(row.get("label")):
+            selection.labels[_text(row.get("label"))] += 1
         if decision not in wanted:
             continue
         selection.matching += 1
@@ -184,8 +205,8 @@ def _header(
     title = f"wildvision review: {results_path.name}"
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title>\n<style>{_CSS}</style></head>\n<body>\n"
-        f"<header><h1>{_e(title)}</h1>\n{''.join(lines)}</header>\n<main>\n"
+        f"<title>{_e(title)}</title>\n<style>{_CSS}\n{review_verdicts.CSS}</style></head>\n"
+        f"<body>\n<header><h1>{_e(title)}</h1>\n{''.join(lines)}"
     )
 
 
@@ -218,7 +239,8 @@ def _item(rank: int, row: dict[str, Any], classifier: Classifier | None, base: P
         facts.append(("error", _text(row.get("error"))))
     listing = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v) or '&ndash;'}</dd>" for k, v in facts)
     return (
-        f'<article class="item {_e(decision)}" data-rank="{rank}">'
+        f'<article class="item {_e(decision)}" data-rank="{rank}" '
+        f"{review_verdicts.card_attributes(row, score)}>"
         f'<h2>#{rank} <span class="badge">{_e(decision)}</span> {_e(label)}'
         f"{'' if score is None else f' {score:.3f}'}</h2>"
         f'<div class="pictures">{pictures}</div>{note}<dl>{listing}</dl></article>\n'

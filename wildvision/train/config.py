@@ -34,7 +34,8 @@ AMP_MODES = ("auto", "bf16", "fp16", "off")
 
 @dataclass
 class DataSource:
-    """One source of labelled photos: a manifest, a folder with ``manifest.csv``, or a tree."""
+    """One source of labelled photos: a manifest, a folder with ``manifest.csv``, a tree, or
+    the review page's ``verdicts.csv`` (``wildvision.verdicts``)."""
 
     source: str  # a path, or ``synthetic:graphics`` for rendered text cards, memes, ...
     group_column: str = "group"

@@ -3,14 +3,16 @@
 
 Reading a manifest or an image folder (``Sample``, ``read_manifest``, ``load_samples``, ...)
 lives in ``wildvision.evaluation.samples``, which evaluation uses without the training floor;
-this module adds what needs the training config: data sources (``samples_from_source``,
-rendered sets), subsampling, and the split (seeded and stratified, or ``own_split`` by hash).
+this module adds what needs the training config: data sources (``samples_from_source``:
+reviewers' verdict files, rendered sets), subsampling, and the split (seeded and stratified,
+or ``own_split`` by hash).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..evaluation.samples import SPLITS, Sample, load_samples
+from ..verdicts import is_verdict_file, read_verdicts
 from .config import DataSource
 
 SYNTHETIC_PREFIX = "synthetic:"
@@ -31,32 +34,63 @@ def samples_from_source(
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
 ) -> list[Sample]:
-    """The photos of one configured data source: a manifest, a folder, or a rendered set.
+    """The photos of one configured data source: a manifest, a folder, a verdict file of the
+    review page (a CSV with a ``verdict_label`` column), or a rendered set.
 
-    ``synthetic:graphics`` renders ``source.count`` text cards, memes, screenshots and the
-    like (label ``other``) into ``cache_dir/.synthetic/`` once, seeded, and reads them back
-    like any manifest.
+    A verdict file's photos are split by hash, as an ``own_split`` source's are: a reviewed
+    photo keeps its side whatever else is in the data. ``synthetic:graphics`` renders
+    ``source.count`` text cards, memes, screenshots and the like (label ``other``) into
+    ``cache_dir/.synthetic/`` once, seeded, and reads them back like any manifest.
     """
-    path: str | Path = source.source
-    if source.source.startswith(SYNTHETIC_PREFIX):
-        path = _render_synthetic(source, seed, Path(cache_dir))
-    found = load_samples(
-        path,
-        group_column=source.group_column,
-        label_map=source.label_map,
-        source_column=source.source_column,
-        source_prefix=source.name,
-        exclude=source.exclude,
-    )
+    verdicts = is_verdict_file(source.source)
+    if verdicts:
+        found = _verdict_samples(source)
+    else:
+        path: str | Path = source.source
+        if source.source.startswith(SYNTHETIC_PREFIX):
+            path = _render_synthetic(source, seed, Path(cache_dir))
+        found = load_samples(
+            path,
+            group_column=source.group_column,
+            label_map=source.label_map,
+            source_column=source.source_column,
+            source_prefix=source.name,
+            exclude=source.exclude,
+        )
     if source.name:  # an image-folder tree has no source column: the name is the source
         found = [s if s.source else replace(s, source=source.name) for s in found]
     if source.limit_per_class:
         found = subsample_per_class(found, source.limit_per_class, seed)
-    if source.own_split:
+    if source.own_split or verdicts:
         found = [
             s if s.split else replace(s, split=hashed_split(s, seed, val_fraction, test_fraction))
             for s in found
         ]
+    return found
+
+
+def _verdict_samples(source: DataSource) -> list[Sample]:
+    """The photos of a reviewers' verdict file (``wildvision.verdicts``); photos with
+    conflicting verdicts are left out with a warning that lists them."""
+    if source.exclude:
+        raise ConfigError(
+            f"{source.source} is a verdict file: 'exclude' works on manifests only; "
+            "remove it (or delete the rows from the verdict file)."
+        )
+    verdict_set = read_verdicts([source.source])
+    if verdict_set.conflicts:
+        listed = "; ".join(f"{c.path}: {' vs '.join(c.labels)}" for c in verdict_set.conflicts)
+        warnings.warn(
+            f"{source.source}: {len(verdict_set.conflicts)} photos have conflicting verdicts "
+            f"and are left out of training ({listed}); settle them in the verdict file.",
+            UserWarning,
+            stacklevel=3,
+        )
+    found = verdict_set.samples()
+    if source.label_map:
+        found = [replace(s, label=source.label_map.get(s.label, s.label)) for s in found]
+    if source.name:  # the configured name replaces ``verdicts/<file stem>``
+        found = [replace(s, source=source.name) for s in found]
     return found
 
 
