@@ -339,3 +339,73 @@ def test_a_changed_byte_in_a_listed_bank_is_refused(setting, tmp_path):
     (tmp_path / "model.negatives.npz").write_bytes(bytes(data))
     with pytest.raises(PackError, match="damaged or was changed"):
         load_negative_bank(tmp_path / "model.negatives.npz")
+
+
+def test_the_review_page_offers_pack_labels_and_verdicts_rebuild_the_pack(
+    setting, tmp_path, capsys
+):
+    """scan --pack -> report --pack offers the pack's label -> reviewers' verdicts.csv feeds
+    pack build: confirmed photos join the product, rejected ones the negatives."""
+    import csv
+
+    model, pack = str(setting["model"]), str(setting["pack_path"])
+    results = tmp_path / "scan.jsonl"
+    photos = tmp_path / "listings"
+    shutil.copytree(setting["root"] / "held_out", photos / "suits")
+    shutil.copytree(setting["root"] / "ordinary", photos / "ordinary")
+    common = ["--model", model, "--pack", pack]
+    assert main(["scan", str(photos), "-o", str(results), *common, "--no-progress"]) == 0
+    page = tmp_path / "page.html"
+    assert main(["report", str(results), "-o", str(page), *common, "--no-heatmaps"]) == 0
+    assert f"<kbd>3</kbd> {PRODUCT}" in page.read_text()  # drink, animal, then the pack's
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    verdicts = tmp_path / "verdicts.csv"
+    with verdicts.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "listing_id",
+                "path",
+                "verdict_label",
+                "model_label",
+                "score",
+                "model_version",
+                "reviewed_at",
+            ]
+        )
+        for row in rows:
+            truth = PRODUCT if "/suits/" in row["path"] else "other"
+            writer.writerow(
+                [
+                    row["listing_id"],
+                    row["path"],
+                    truth,
+                    row["label"],
+                    row["score"],
+                    row["model_version"],
+                    "2026-12-01T00:00:00Z",
+                ]
+            )
+    capsys.readouterr()
+    output = tmp_path / "again.wvpack"
+    assert (
+        main(
+            [
+                "pack",
+                "build",
+                str(setting["root"] / "product"),
+                "--label",
+                PRODUCT,
+                "--model",
+                model,
+                "--verdicts",
+                str(verdicts),
+                "-o",
+                str(output),
+            ]
+        )
+        == 0
+    )
+    rebuilt = load_pack(output)
+    assert rebuilt.photos == 8 + 4  # the 4 confirmed held-out photos joined the 8
+    assert rebuilt.negatives == len(setting["bank"]) + 30  # and the 30 rejected ones

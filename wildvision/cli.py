@@ -76,9 +76,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .classifier import Classifier
+    from .packs import load_pack
     from .review_page import write_review_report
 
-    model = None if args.no_heatmaps else Classifier(args.model, precision=args.precision)
+    packs = [load_pack(path) for path in args.pack or ()]
+    model = (
+        None if args.no_heatmaps else Classifier(args.model, precision=args.precision, packs=packs)
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("always", UserWarning)
         warnings.showwarning = _print_warning
@@ -89,6 +93,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             decisions=args.decisions,
             limit=args.limit,
             explain=not args.no_heatmaps,
+            extra_labels=[pack.label for pack in packs],
         )
     print(f"wrote {args.output}: {count} items")
     return 0
@@ -209,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results", help="results .jsonl or .csv written by scan")
     p.add_argument("-o", "--output", required=True, help="HTML page to write")
     _model_options(p, "the scan's model, to explain (ONNX file or shipped name; default: shipped)")
+    _pack_option(p)
     p.add_argument(
         "--limit", type=int, default=200, help="most items, highest score first (%(default)s)"
     )
