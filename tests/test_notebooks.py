@@ -16,7 +16,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ["01_predict", "02_retrain_on_your_photos", "03_export_and_embed"]
+NAMES = ["01_predict", "02_retrain_on_your_photos", "03_export_and_embed", "04_add_a_product"]
 
 
 def test_notebooks_are_committed_without_outputs():
@@ -128,3 +128,18 @@ def test_export_notebook(monkeypatch, tiny_run, tmp_path):
         assert "int8 refused: int8 model gives fp32's label on" in text
         assert not (tmp_path / "model.int8.onnx").exists()
     assert text.count("images/s") == len(parity)  # timings are printed, never asserted
+
+
+def test_add_a_product_notebook(monkeypatch, tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("skimage")
+    notebook = run_notebook("04_add_a_product", monkeypatch, WILDVISION_NB_OUT=tmp_path)
+    text, kinds = outputs(notebook)
+    pack = tmp_path / "demo_product.wvpack"
+    assert pack.is_file() and "10 photos, 4096 negatives" in text
+    assert "auroc" in text and "recall_at_review" in text
+    held_out = [line for line in text.splitlines() if line.startswith(("00.jpg", "01.jpg"))]
+    assert len(held_out) == 2 and all(" demo_product " in line for line in held_out)
+    coffee = next(line for line in text.splitlines() if line.startswith("coffee.jpg"))
+    assert coffee.split()[-1] == "allow"
+    assert "image/png" in kinds and "[1280 floats]" in text
