@@ -7,12 +7,14 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from ._version import __version__
 from .cli_evaluate import add_evaluate_verb
 from .cli_train import add_training_verbs
 from .errors import WildvisionError
+from .fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
 from .hashes import DEFAULT_MAX_DISTANCE
 from .server_defaults import (
     DEFAULT_MAX_BATCH_BYTES,
@@ -26,10 +28,14 @@ from .spec import RESULT_DECISIONS
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
+    from .scanning import classify_items
 
     classifier = Classifier(args.model, precision=args.precision, tta_flip=args.tta_flip)
     failed = 0
-    for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
+    predictions = classify_items(
+        classifier, args.images, batch_size=args.batch_size, fetch=_fetch_options(args)
+    )
+    for _, prediction, _ in predictions:
         failed += not prediction.ok
         if args.json:
             print(json.dumps(prediction.to_dict()))
@@ -56,16 +62,21 @@ def cmd_scan(args: argparse.Namespace) -> int:
             hashes=args.hashes,
             max_distance=args.max_distance,
             progress=not args.no_progress,
+            fetch=_fetch_options(args),
         )
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the rows written so far are kept in {args.output}; "
-            "re-run the same command to resume.",
-            file=sys.stderr,
-        )
-        return 130
+        return _interrupted(args.output)
     print(summary.report())
     return 0
+
+
+def _interrupted(output: str) -> int:
+    print(
+        f"interrupted: the rows scored so far are kept for {output}; "
+        "re-run the same command to resume.",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -150,6 +161,51 @@ def _model_options(
     )
 
 
+def _fetch_arguments(parser: argparse.ArgumentParser, workers: bool = True) -> None:
+    """How photos at http(s) URLs are fetched, the same for every verb that reads photos."""
+    parser.add_argument(
+        "--fetch-timeout",
+        type=_above_zero(float),
+        default=DEFAULT_FETCH_TIMEOUT,
+        help="seconds for a whole fetch of a photo URL (default %(default)s)",
+    )
+    if workers:
+        parser.add_argument(
+            "--fetch-workers",
+            type=_above_zero(int),
+            default=DEFAULT_FETCH_WORKERS,
+            help="photo URLs fetched at once (default %(default)s)",
+        )
+    parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="also fetch from private, loopback and link-local addresses (refused by default)",
+    )
+
+
+def _above_zero(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` above 0."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def _fetch_options(args: argparse.Namespace) -> FetchOptions:
+    return FetchOptions(
+        timeout=args.fetch_timeout,
+        allow_private=args.allow_private_urls,
+        workers=getattr(args, "fetch_workers", DEFAULT_FETCH_WORKERS),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wildvision", description="Recognise illegal wildlife products in listing photos."
@@ -158,17 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     p = verbs.add_parser("predict", help="classify images with an exported model")
-    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("images", nargs="+", help="image files or http(s) URLs")
     _model_options(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
     )
+    _fetch_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = verbs.add_parser("scan", help="classify a folder, path list or listings table to a file")
-    p.add_argument("source", help="folder, .txt of paths, or .csv/.jsonl with listing_id,path")
+    p.add_argument("source", help="folder, .txt of paths/URLs, or .csv/.jsonl with listing_id,path")
     p.add_argument("-o", "--output", required=True, help="results .jsonl or .csv (resumes)")
     _model_options(p)
     p.add_argument("--batch-size", type=int, default=32)
@@ -183,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest Hamming distance (of 128 bits) that matches (default %(default)s)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_arguments(p)
     p.set_defaults(func=cmd_scan)
 
     p = verbs.add_parser("report", help="an HTML page of a scan's flagged photos with heatmaps")
