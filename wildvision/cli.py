@@ -70,6 +70,27 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_triage(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+    from .triage import triage
+
+    classifier = Classifier(args.model, precision=args.precision)
+    try:
+        summary = triage(
+            args.reports,
+            args.output,
+            classifier,
+            batch_size=args.batch_size,
+            fetch=_fetch_options(args),
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        return _interrupted(args.output)
+    print(summary.report())
+    print(f"ranked highest wildlife score first; review: wildvision report {args.output} -o PAGE")
+    return 0
+
+
 def _interrupted(output: str) -> int:
     print(
         f"interrupted: the rows scored so far are kept for {output}; "
@@ -94,6 +115,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             decisions=args.decisions,
             limit=args.limit,
             explain=not args.no_heatmaps,
+            fetch=_fetch_options(args),
         )
     print(f"wrote {args.output}: {count} items")
     return 0
@@ -243,6 +265,15 @@ def build_parser() -> argparse.ArgumentParser:
     _fetch_arguments(p)
     p.set_defaults(func=cmd_scan)
 
+    p = verbs.add_parser("triage", help="rank reported listings, likeliest wildlife first")
+    p.add_argument("reports", help="folder, .txt of paths/URLs, or .csv/.jsonl of listings")
+    p.add_argument("-o", "--output", required=True, help="queue .jsonl or .csv for `report`")
+    _model_options(p)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_arguments(p)
+    p.set_defaults(func=cmd_triage)
+
     p = verbs.add_parser("report", help="an HTML page of a scan's flagged photos with heatmaps")
     p.add_argument("results", help="results .jsonl or .csv written by scan")
     p.add_argument("-o", "--output", required=True, help="HTML page to write")
@@ -260,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-heatmaps", action="store_true", help="thumbnails only; loads no model (fast)"
     )
+    _fetch_arguments(p, workers=False)
     p.set_defaults(func=cmd_report)
 
     p = verbs.add_parser("hashes", help="known-image hash lists")

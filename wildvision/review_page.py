@@ -29,6 +29,7 @@ from .classifier import Classifier
 from .errors import ImageError
 from .explain import explain as explain_photo
 from .explain import overlay
+from .fetching import FetchOptions, is_url
 from .imaging import load_image
 from .results import iter_rows
 from .spec import RESULT_DECISIONS
@@ -64,6 +65,7 @@ def write_review_report(
     decisions: Iterable[str] = ("block", "review"),
     limit: int = 200,
     explain: bool = True,
+    fetch: FetchOptions | None = None,
 ) -> int:
     """Write a review page of the highest-scoring ``decisions`` rows of a scan's results.
 
@@ -81,6 +83,8 @@ def write_review_report(
         decisions: which rows to show.
         limit: at most this many rows, highest score first.
         explain: compute heatmaps (about 50 model runs per photo); False loads no model.
+        fetch: how photos at ``http(s)://`` URLs are fetched (None: ``FetchOptions()``,
+            which refuses private and loopback addresses); a failed fetch gets a note.
 
     Returns:
         The number of items on the page.
@@ -111,7 +115,7 @@ def write_review_report(
     with atomic_open(output_html, "w") as page:
         page.write(_header(results_path, selection, len(items), wanted, classifier, notes))
         for rank, row in enumerate(items, 1):
-            page.write(_item(rank, row, classifier, results_path.parent))
+            page.write(_item(rank, row, classifier, results_path.parent, fetch))
         page.write("</main>\n</body>\n</html>\n")
     return len(items)
 
@@ -189,16 +193,22 @@ def _header(
     )
 
 
-def _item(rank: int, row: dict[str, Any], classifier: Classifier | None, base: Path) -> str:
+def _item(
+    rank: int,
+    row: dict[str, Any],
+    classifier: Classifier | None,
+    base: Path,
+    fetch: FetchOptions | None = None,
+) -> str:
     """One reviewed photo as an ``<article>``: pictures, then the row's facts."""
-    path = _resolve(_text(row.get("path")), base)
     decision = _text(row.get("decision"))
     score = _score(row)
     label = _text(row.get("label"))
     pictures, note = "", ""
     try:
+        path = _photo(_text(row.get("path")), base, fetch)
         image = classifier.load(path) if classifier else load_image(path)
-    except ImageError as exc:
+    except ImageError as exc:  # a FetchError too
         note = f'<p class="note">Image unreadable now: {_e(str(exc))}</p>'
     else:
         pictures = _figure(_thumbnail(image), "photo", "listing photo")
@@ -268,6 +278,11 @@ def _hash_text(row: dict[str, Any]) -> str:
             f"distance {_text(row.get('hash_distance'))} of 128 bits"
         )
     return "no match" if match in ("false", "0") else "not checked"
+
+
+def _photo(path: str, base: Path, fetch: FetchOptions | None) -> Path | bytes:
+    """The row's photo: the bytes at its URL, or its file (see ``_resolve``)."""
+    return (fetch or FetchOptions()).fetch(path) if is_url(path) else _resolve(path, base)
 
 
 def _resolve(path: str, base: Path) -> Path:
