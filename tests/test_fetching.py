@@ -53,6 +53,18 @@ def test_the_deadline_covers_the_whole_fetch_not_each_read(photo_server):
     assert time.monotonic() - start < 1.5
 
 
+def test_the_deadline_covers_a_slow_name_lookup(monkeypatch):
+    def slow_lookup(*args, **kwargs):
+        time.sleep(1.5)
+        raise socket.gaierror("too late")
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_lookup)
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="within 0.5 s"):
+        fetch_image_bytes("http://photos.example/a.jpg", timeout=0.5)
+    assert time.monotonic() - start < 1.0
+
+
 def test_http_errors_name_the_status(photo_server):
     with pytest.raises(FetchError, match="HTTP 404 Not Found"):
         fetch(photo_server.url("/missing"))

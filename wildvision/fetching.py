@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TypeVar
@@ -190,12 +191,11 @@ def _get(
     """One GET of ``url`` (a hop of fetching ``asked``): the body, or a redirect's target."""
     where = asked if url == asked else f"{asked} (redirected to {url})"
     https, host, port, target = _split(url, where)
+    addresses = _addresses(where, host, port, allow_private, deadline, timeout)
     left = deadline - time.monotonic()
     if left <= 0:
         raise FetchError(_timed_out(where, timeout))
-    tls = _tls_context() if https else None
-    addresses = _addresses(where, host, port, allow_private)
-    connection = _PinnedConnection(host, port, addresses, left, tls)
+    connection = _PinnedConnection(host, port, addresses, left, _tls_context() if https else None)
     expired = threading.Event()
     watchdog = threading.Timer(left, _expire, (connection, expired))
     watchdog.daemon = True
@@ -273,11 +273,18 @@ def _body(response: http.client.HTTPResponse, where: str, max_bytes: int) -> byt
 
 
 def _addresses(
-    where: str, host: str, port: int, allow_private: bool
+    where: str, host: str, port: int, allow_private: bool, deadline: float, timeout: float
 ) -> list[tuple[int, tuple[Any, ...]]]:
-    """The (family, socket address) pairs ``host`` resolves to that may be connected to."""
+    """The (family, socket address) pairs ``host`` resolves to that may be connected to.
+
+    The lookup runs on a resolver thread so that the deadline holds for it too (the
+    system's resolver has no timeout of its own to pass).
+    """
+    lookup = _resolver().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        answers = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+    except FutureTimeout:
+        raise FetchError(_timed_out(where, timeout)) from None
     except (OSError, UnicodeError) as exc:
         raise FetchError(f"{where}: cannot resolve {host!r} ({exc}); check the host.") from None
     allowed, refused = [], []
@@ -344,6 +351,12 @@ def _expire(connection: _PinnedConnection, expired: threading.Event) -> None:
         # the plain socket's shutdown, so a TLS socket's state is left to its own thread
         with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+@functools.cache
+def _resolver() -> ThreadPoolExecutor:
+    """Threads for DNS lookups, shared by every fetch (made on first use)."""
+    return ThreadPoolExecutor(DEFAULT_FETCH_WORKERS, thread_name_prefix="wv-resolve")
 
 
 @functools.cache
