@@ -145,3 +145,12 @@ def wildlife_model(wildlife_run, wildlife_folder, tmp_path_factory) -> DecidingM
         p: "block" if s >= 0.5 else "review" if s >= review else "allow" for p, s in scores.items()
     }
     return DecidingModel(path, decisions)
+
+
+@pytest.fixture
+def photo_server():
+    """A local HTTP server of photos and failure modes (see ``tests/photo_server.py``)."""
+    from tests.photo_server import PhotoServer
+
+    with PhotoServer() as server:
+        yield server

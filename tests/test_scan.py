@@ -17,8 +17,10 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO, skimage_photo
+from tests.photo_server import PNG
 from wildvision import Classifier, HashListError, ModelError, ScanError, scan
 from wildvision.cli import main
+from wildvision.fetching import FetchOptions
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +188,102 @@ def test_cli_scan_prints_a_summary_and_reports_bad_sources(classifier, source, t
     assert len(read_rows(output)) == 10
     assert main(["scan", str(tmp_path / "nope.csv"), "-o", str(output)]) == 2
     assert "no such folder or file" in capsys.readouterr().err
+
+
+#: Fetching from the loopback test server, quickly.
+FETCH = FetchOptions(allow_private=True, timeout=0.5)
+
+
+@pytest.fixture
+def url_listings(wildlife_model, photo_server, tmp_path):
+    """A listings table of photos at URLs, the same photos on disk, and URLs that fail."""
+    blocked = wildlife_model.photos("block", 1)[0]
+    allowed = tmp_path / "allowed.png"
+    Image.open(wildlife_model.photos("allow", 1)[0]).save(allowed)
+    rows = [
+        ("L1", photo_server.add("/blocked.jpg", blocked.read_bytes(), "image/jpeg")),
+        ("L1", str(blocked)),
+        ("L2", photo_server.url("/missing")),
+        ("L3", photo_server.url("/page")),
+        ("L4", photo_server.add("/allowed.png", allowed.read_bytes(), "image/png")),
+        ("L4", str(allowed)),
+        ("L5", photo_server.url("/delay/3000")),
+        ("L6", photo_server.add("/fake.png", b"<html>a page</html>", "image/png")),
+    ]
+    table = tmp_path / "listings.csv"
+    table.write_text("listing_id,path\n" + "".join(f"{i},{p}\n" for i, p in rows))
+    return table
+
+
+def test_photos_at_urls_score_as_files_and_failures_are_error_rows(
+    classifier, url_listings, tmp_path
+):
+    output = tmp_path / "out.jsonl"
+    summary = scan(url_listings, output, classifier, batch_size=3, progress=False, fetch=FETCH)
+    rows = read_rows(output)
+    assert [r["listing_id"] for r in rows] == ["L1", "L1", "L2", "L3", "L4", "L4", "L5", "L6"]
+    for url_row, file_row, decision in ((rows[0], rows[1], "block"), (rows[4], rows[5], "allow")):
+        assert url_row["score"] == pytest.approx(file_row["score"], abs=1e-5)
+        assert url_row["label"] == file_row["label"]
+        assert url_row["decision"] == file_row["decision"] == decision
+    failed = [rows[i] for i in (2, 3, 6, 7)]
+    assert [r["decision"] for r in failed] == ["error"] * 4
+    assert all(r["label"] is None and r["score"] is None for r in failed)
+    assert "HTTP 404 Not Found" in failed[0]["error"]
+    assert "sent 'text/html', not an image" in failed[1]["error"]
+    assert "no complete answer within 0.5 s" in failed[2]["error"]
+    assert failed[3]["error"].startswith(f"{failed[3]['path']}: not a recognised image format")
+    assert (summary.scanned, summary.errors) == (8, 4)
+
+
+def test_a_resumed_scan_does_not_fetch_again(classifier, url_listings, photo_server, tmp_path):
+    output = tmp_path / "out.jsonl"
+    scan(url_listings, output, classifier, progress=False, fetch=FETCH)
+    lines = output.read_text().splitlines(keepends=True)
+    output.write_text("".join(lines[:4]))  # killed after the fourth row
+    summary = scan(url_listings, output, classifier, progress=False, fetch=FETCH)
+    assert (summary.skipped, summary.scanned) == (4, 4)
+    requests = photo_server.requests
+    assert [requests[p] for p in ("/blocked.jpg", "/missing", "/page")] == [1, 1, 1]
+    assert [requests[p] for p in ("/allowed.png", "/delay/3000", "/fake.png")] == [2, 2, 2]
+    assert len(read_rows(output)) == 8
+
+
+def test_a_scan_refuses_loopback_urls_by_default(classifier, photo_server, tmp_path):
+    table = tmp_path / "listings.jsonl"
+    table.write_text(json.dumps({"listing_id": "L1", "image": photo_server.add("/a.png", PNG)}))
+    summary = scan(table, tmp_path / "out.jsonl", classifier, progress=False)
+    [row] = read_rows(tmp_path / "out.jsonl")
+    assert row["decision"] == "error" and "127.0.0.1 is a loopback address" in row["error"]
+    assert summary.errors == 1 and photo_server.requests["/a.png"] == 0
+
+
+def test_hash_matches_use_the_fetched_photo(classifier, url_listings, wildlife_model, tmp_path):
+    pytest.importorskip("imagehash")
+    from wildvision.hashes import build_hash_list
+
+    known = tmp_path / "known" / "ivory"
+    known.mkdir(parents=True)
+    shutil.copy(wildlife_model.photos("block", 1)[0], known / "seized.jpg")
+    hash_list, _ = build_hash_list(known.parent)
+    output = tmp_path / "out.jsonl"
+    scan(url_listings, output, classifier, hashes=hash_list, progress=False, fetch=FETCH)
+    rows = read_rows(output)
+    assert [r["hash_distance"] for r in rows[:2]] == [0, 0]
+    assert rows[2]["hash_match"] is None and rows[4]["hash_match"] is False
+
+
+def test_cli_predict_reads_urls_and_names_a_bad_one(classifier, url_listings, photo_server, capsys):
+    good, bad = photo_server.url("/blocked.jpg"), photo_server.url("/missing")
+    model = ["--model", str(classifier.model_path)]
+    assert main(["predict", good, bad, *model, "--allow-private-urls"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{good}\tivory\t") and lines[0].endswith("\tblock")
+    assert lines[1].startswith(f"{bad}\terror\t{bad}: HTTP 404")
+    assert main(["predict", good, *model, "--allow-private-urls", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == good
+    assert main(["predict", good, *model, "--fetch-timeout", "0.5"]) == 1
+    assert "127.0.0.1 is a loopback address" in capsys.readouterr().out
 
 
 def make_listing_photos(folder, count):

@@ -51,6 +51,20 @@ def test_csv_and_jsonl_listings_give_listing_ids(tmp_path):
     ]
 
 
+def test_urls_in_lists_and_tables_stay_as_written(tmp_path):
+    urls = ["https://photos.example/a.jpg?w=800", "HTTP://photos.example/b.png"]
+    (tmp_path / "paths.txt").write_text(f"{urls[0]}\nlocal.jpg\n")
+    assert [item.path for item in iter_source(tmp_path / "paths.txt")] == [
+        urls[0],
+        str(tmp_path / "local.jpg"),
+    ]
+    (tmp_path / "listings.csv").write_text(f"listing_id,image\n1,{urls[0]}\n2,{urls[1]}\n")
+    assert list(iter_source(tmp_path / "listings.csv")) == [
+        ScanItem("1", urls[0]),
+        ScanItem("2", urls[1]),
+    ]
+
+
 def test_csv_without_the_columns_fails_before_reading_rows(tmp_path):
     table = tmp_path / "listings.csv"
     table.write_text("id,url\n1,a.jpg\n")

@@ -8,6 +8,7 @@ extra (no torch); the training floor lives in ``wildvision.train`` and needs ``[
 from ._version import __version__ as __version__
 from .classifier import Classifier as Classifier
 from .errors import ConfigError as ConfigError
+from .errors import FetchError as FetchError
 from .errors import HashListError as HashListError
 from .errors import ImageError as ImageError
 from .errors import MissingExtraError as MissingExtraError
@@ -22,11 +23,13 @@ from .scanning import scan as scan
 from .spec import ModelSpec as ModelSpec
 from .spec import Thresholds as Thresholds
 from .taxonomy import CLASSES as CLASSES
+from .triage import triage as triage
 
 __all__ = [
     "CLASSES",
     "Classifier",
     "ConfigError",
+    "FetchError",
     "HashList",
     "HashListError",
     "ImageError",
@@ -41,4 +44,5 @@ __all__ = [
     "__version__",
     "load_image",
     "scan",
+    "triage",
 ]

@@ -137,10 +137,12 @@ class Classifier:
         return self._to_prediction(outputs, 0, describe(image))
 
     def predict_batch(
-        self, images: Iterable[ImageInput], batch_size: int = 32
+        self, images: Iterable[ImageInput | ImageError], batch_size: int = 32
     ) -> Iterator[Prediction]:
         """Yield one ``Prediction`` per input, in order; undecodable inputs yield a
-        ``Prediction`` whose ``error`` says why, and the batch goes on.
+        ``Prediction`` whose ``error`` says why, and the batch goes on. An ``ImageError``
+        in place of an input (one that failed before decoding, such as a fetch) is such a
+        ``Prediction`` in its place.
 
         Decoding runs in a small thread pool ahead of inference (Pillow and onnxruntime
         both release the GIL), at most two batches ahead, so memory stays bounded however
@@ -240,9 +242,11 @@ class Classifier:
             [self._session.run([EMBEDDING_OUTPUT], {name: part})[0] for part in parts]
         )
 
-    def _prepare(self, item: ImageInput) -> np.ndarray | ImageError:
+    def _prepare(self, item: ImageInput | ImageError) -> np.ndarray | ImageError:
         """The model's input for one image: normalised CHW floats, or for an in-graph model
         the decoded HxWx3 uint8 pixels."""
+        if isinstance(item, ImageError):  # failed before it came here; keeps its place
+            return item
         try:
             image = self.load(item)
             if self.ingraph:

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 
 from ._version import __version__
 from .cli_evaluate import add_evaluate_verb
+from .cli_options import fetch_arguments as _fetch_arguments
+from .cli_options import fetch_options as _fetch_options
+from .cli_options import model_options as _model_options
+from .cli_options import pack_option as _pack_option
 from .cli_packs import add_pack_verbs
 from .cli_train import add_training_verbs
 from .cli_verdicts import add_verdicts_verb
@@ -28,12 +32,16 @@ from .spec import RESULT_DECISIONS
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
+    from .scanning import classify_items
 
     classifier = Classifier(
         args.model, precision=args.precision, tta_flip=args.tta_flip, packs=args.pack or ()
     )
     failed = 0
-    for prediction in classifier.predict_batch(args.images, batch_size=args.batch_size):
+    predictions = classify_items(
+        classifier, args.images, batch_size=args.batch_size, fetch=_fetch_options(args)
+    )
+    for _, prediction, _ in predictions:
         failed += not prediction.ok
         if args.json:
             print(json.dumps(prediction.to_dict()))
@@ -62,16 +70,42 @@ def cmd_scan(args: argparse.Namespace) -> int:
             hashes=args.hashes,
             max_distance=args.max_distance,
             progress=not args.no_progress,
+            fetch=_fetch_options(args),
         )
     except KeyboardInterrupt:
-        print(
-            f"interrupted: the rows written so far are kept in {args.output}; "
-            "re-run the same command to resume.",
-            file=sys.stderr,
-        )
-        return 130
+        return _interrupted(args.output)
     print(summary.report())
     return 0
+
+
+def cmd_triage(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
+    from .triage import triage
+
+    classifier = Classifier(args.model, precision=args.precision, packs=args.pack or ())
+    try:
+        summary = triage(
+            args.reports,
+            args.output,
+            classifier,
+            batch_size=args.batch_size,
+            fetch=_fetch_options(args),
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        return _interrupted(args.output)
+    print(summary.report())
+    print(f"ranked highest wildlife score first; review: wildvision report {args.output} -o PAGE")
+    return 0
+
+
+def _interrupted(output: str) -> int:
+    print(
+        f"interrupted: the rows scored so far are kept for {output}; "
+        "re-run the same command to resume.",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -94,6 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             limit=args.limit,
             explain=not args.no_heatmaps,
             extra_labels=[pack.label for pack in packs],
+            fetch=_fetch_options(args),
         )
     print(f"wrote {args.output}: {count} items")
     return 0
@@ -149,30 +184,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _model_options(
-    parser: argparse.ArgumentParser,
-    text: str = "ONNX file or shipped model name (default: shipped)",
-) -> None:
-    """``--model`` and ``--precision``, the same for every verb that loads a model."""
-    parser.add_argument("--model", default=None, help=text)
-    parser.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "int8", "fp32"],
-        help="for a shipped model: auto takes int8 when shipped",
-    )
-
-
-def _pack_option(parser: argparse.ArgumentParser) -> None:
-    """``--pack F``, repeatable: product packs whose labels join the model's."""
-    parser.add_argument(
-        "--pack",
-        action="append",
-        metavar="F",
-        help="product pack (.wvpack, `wildvision pack build`) built for this model; repeatable",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wildvision", description="Recognise illegal wildlife products in listing photos."
@@ -181,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     p = verbs.add_parser("predict", help="classify images with an exported model")
-    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("images", nargs="+", help="image files or http(s) URLs")
     _model_options(p)
     _pack_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -189,10 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tta-flip", action="store_true", help="average each photo with its mirror image"
     )
+    _fetch_arguments(p)
     p.set_defaults(func=cmd_predict)
 
     p = verbs.add_parser("scan", help="classify a folder, path list or listings table to a file")
-    p.add_argument("source", help="folder, .txt of paths, or .csv/.jsonl with listing_id,path")
+    p.add_argument("source", help="folder, .txt of paths/URLs, or .csv/.jsonl with listing_id,path")
     p.add_argument("-o", "--output", required=True, help="results .jsonl or .csv (resumes)")
     _model_options(p)
     _pack_option(p)
@@ -208,7 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest Hamming distance (of 128 bits) that matches (default %(default)s)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_arguments(p)
     p.set_defaults(func=cmd_scan)
+
+    p = verbs.add_parser("triage", help="rank reported listings, likeliest wildlife first")
+    p.add_argument("reports", help="folder, .txt of paths/URLs, or .csv/.jsonl of listings")
+    p.add_argument("-o", "--output", required=True, help="queue .jsonl or .csv for `report`")
+    _model_options(p)
+    _pack_option(p)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _fetch_arguments(p)
+    p.set_defaults(func=cmd_triage)
 
     p = verbs.add_parser("report", help="an HTML page of a scan's flagged photos with heatmaps")
     p.add_argument("results", help="results .jsonl or .csv written by scan")
@@ -228,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-heatmaps", action="store_true", help="thumbnails only; loads no model (fast)"
     )
+    _fetch_arguments(p, workers=False)
     p.set_defaults(func=cmd_report)
 
     p = verbs.add_parser("hashes", help="known-image hash lists")

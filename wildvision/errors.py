@@ -11,6 +11,11 @@ class ImageError(WildvisionError, ValueError):
     """An input could not be turned into an RGB image (unreadable, corrupt, unsupported)."""
 
 
+class FetchError(ImageError):
+    """A photo at a URL could not be fetched: a refused address, an HTTP error, a timeout, too
+    many redirects, too many bytes or not an image; the message names the URL and the fix."""
+
+
 class ModelError(WildvisionError, ValueError):
     """A model file is missing, unreadable, or lacks valid wildvision metadata."""
 

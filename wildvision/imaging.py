@@ -30,6 +30,10 @@ ImageInput = (
 #: Images with more pixels than this are refused before decoding (decompression bombs).
 DEFAULT_MAX_PIXELS = 64_000_000
 
+#: Photos with more bytes than this are refused before decoding, whether a file or fetched from
+#: a URL (``wildvision.fetching`` stops reading past it). 50 MB holds any real listing photo.
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
 #: The formats decoded (Pillow's names): those listing photos come in. Anything else is
 #: refused unparsed: notably PostScript/EPS, which Pillow would hand to Ghostscript.
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "ICO", "AVIF")
@@ -72,7 +76,11 @@ def describe(source: object) -> str:
 
 
 def load_image(
-    source: ImageInput, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_size: int | None = None
+    source: ImageInput,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_size: int | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Image.Image:
     """Decode ``source`` into an RGB PIL image with EXIF orientation applied.
 
@@ -81,13 +89,14 @@ def load_image(
         min_size: the smallest side the caller needs. A JPEG larger than that is decoded
             with DCT scaling (Pillow's draft mode) at 1/2, 1/4 or 1/8 size, never below
             ``min_size`` on either side: several times faster for big listing photos.
+        max_bytes: refuse a file or bytes longer than this, before decoding.
 
     Only ``FORMATS`` are decoded; animated images give their first frame, multi-page TIFFs
     their first page, transparency is composited on white.
 
     Raises:
         ImageError: the input is not a readable image, is truncated or corrupt, or is larger
-            than ``max_pixels``; the message names the problem and the fix.
+            than ``max_pixels`` or ``max_bytes``; the message names the problem and the fix.
     """
     if isinstance(source, np.ndarray):
         return _from_array(source)
@@ -96,13 +105,15 @@ def load_image(
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise ImageError(f"{path}: no such image file; check the path.")
+            raise ImageError(_missing(str(source)))
         try:  # decoding errors are ImageErrors already: this catches opening the file
+            _check_bytes(path.stat().st_size, str(path), max_bytes)
             with open(path, "rb") as handle:
                 return _decode_stream(handle, str(path), max_pixels, min_size)
         except OSError as exc:
             raise ImageError(f"{path}: could not read ({exc}); check its permissions.") from None
     if isinstance(source, (bytes, bytearray, memoryview)):
+        _check_bytes(len(source), describe(source), max_bytes)
         return _decode_stream(io.BytesIO(bytes(source)), describe(source), max_pixels, min_size)
     if hasattr(source, "read"):
         try:
@@ -165,6 +176,23 @@ def _decode_errors(name: str, max_pixels: int, stream: IO[bytes] | None = None) 
             f"{name}: corrupt or truncated image ({type(exc).__name__}: {exc}); "
             "re-download or re-export it."
         ) from None
+
+
+def _missing(path: str) -> str:
+    if path[:8].lower().startswith(("http://", "https://")):
+        return (
+            f"{path}: a URL, and decoding never goes to the network; fetch it first with "
+            "wildvision.fetching.fetch_image_bytes(url) and pass the bytes."
+        )
+    return f"{path}: no such image file; check the path."
+
+
+def _check_bytes(size: int, name: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImageError(
+            f"{name}: too large, {size} bytes exceeds the limit of {max_bytes}; "
+            "re-encode the photo smaller or raise max_bytes."
+        )
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

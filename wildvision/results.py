@@ -13,10 +13,11 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from ._atomic import atomic_open
 from .errors import ScanError
 
 FORMATS = {".jsonl": "jsonl", ".csv": "csv"}
@@ -41,12 +42,7 @@ class ResultsFile:
     def __init__(self, path: str | os.PathLike, columns: Sequence[str]) -> None:
         self.path = Path(path)
         self.columns = list(columns)
-        self.format = FORMATS.get(self.path.suffix.lower(), "")
-        if not self.format:
-            raise ScanError(
-                f"{self.path}: unknown results format {self.path.suffix or '(no suffix)'!r}; "
-                "name the output .jsonl or .csv."
-            )
+        self.format = _format(self.path, "name the output .jsonl or .csv")
         self.done: set[bytes] = set()
         #: True when opening cut off a partial (or unreadable) last line.
         self.repaired = False
@@ -79,10 +75,7 @@ class ResultsFile:
         os.fsync(self._handle.fileno())
 
     def _encode(self, row: dict[str, Any]) -> str:
-        values = [row.get(column) for column in self.columns]
-        if self.format == "jsonl":
-            return json.dumps(dict(zip(self.columns, values)), ensure_ascii=False) + "\n"
-        return _csv_line(["" if v is None else v for v in values])
+        return _encode(self.format, self.columns, row)
 
     def _read_existing(self) -> None:
         cut = _cut_partial_line(self.path)
@@ -117,15 +110,45 @@ def iter_rows(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
             than the last is unreadable (when that line is read).
     """
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower(), "")
-    if not fmt:
-        raise ScanError(
-            f"{path}: unknown results format {path.suffix or '(no suffix)'!r}; give the "
-            ".jsonl or .csv file that `wildvision scan -o` wrote."
-        )
+    fmt = _format(path, "give the .jsonl or .csv file that `wildvision scan -o` wrote")
     if not path.is_file():
         raise ScanError(f"{path}: no such results file; check the path.")
     return (row for _, _, row in _parsed_lines(path, fmt) if isinstance(row, dict))
+
+
+def write_rows(
+    path: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> int:
+    """Write a whole results file (``.jsonl`` or ``.csv``, rows as a scan writes them) at
+    once and atomically: readers see the old file or the complete new one. Returns the
+    number of rows.
+
+    Raises:
+        ScanError: the suffix is not ``.jsonl``/``.csv``.
+    """
+    fmt = _format(Path(path), "name the output .jsonl or .csv")
+    count = 0
+    with atomic_open(path, "wb") as handle:
+        if fmt == "csv":
+            handle.write(_csv_line(columns).encode("utf-8"))
+        for row in rows:
+            handle.write(_encode(fmt, columns, row).encode("utf-8"))
+            count += 1
+    return count
+
+
+def _format(path: Path, fix: str) -> str:
+    fmt = FORMATS.get(path.suffix.lower(), "")
+    if not fmt:
+        raise ScanError(f"{path}: unknown results format {path.suffix or '(no suffix)'!r}; {fix}.")
+    return fmt
+
+
+def _encode(fmt: str, columns: Sequence[str], row: dict[str, Any]) -> str:
+    values = [row.get(column) for column in columns]
+    if fmt == "jsonl":
+        return json.dumps(dict(zip(columns, values)), ensure_ascii=False) + "\n"
+    return _csv_line(["" if v is None else v for v in values])
 
 
 def _parsed_lines(path: Path, fmt: str) -> Iterator[tuple[int, int, Any]]:

@@ -32,6 +32,7 @@ from .classifier import Classifier
 from .errors import ImageError
 from .explain import explain as explain_photo
 from .explain import overlay
+from .fetching import FetchOptions, is_url
 from .imaging import load_image
 from .results import iter_rows
 from .spec import RESULT_DECISIONS
@@ -69,6 +70,7 @@ def write_review_report(
     limit: int = 200,
     explain: bool = True,
     extra_labels: Sequence[str] = (),
+    fetch: FetchOptions | None = None,
 ) -> int:
     """Write a review page of the highest-scoring ``decisions`` rows of a scan's results.
 
@@ -92,6 +94,8 @@ def write_review_report(
         explain: compute heatmaps (about 50 model runs per photo); False loads no model.
         extra_labels: labels a reviewer may choose besides the model's (with no model at
             hand: besides the labels in the results), e.g. a pack's.
+        fetch: how photos at ``http(s)://`` URLs are fetched (None: ``FetchOptions()``,
+            which refuses private and loopback addresses); a failed fetch gets a note.
 
     Returns:
         The number of items on the page.
@@ -130,7 +134,7 @@ def write_review_report(
         page.write(f"{review_verdicts.legend(labels)}</header>\n")
         page.write(f"{review_verdicts.toolbar(len(items))}\n<main {main}>\n")
         for rank, row in enumerate(items, 1):
-            page.write(_item(rank, row, classifier, results_path.parent))
+            page.write(_item(rank, row, classifier, results_path.parent, fetch))
         page.write(f"</main>\n<script>{review_verdicts.script()}</script>\n</body>\n</html>\n")
     return len(items)
 
@@ -210,16 +214,22 @@ def _header(
     )
 
 
-def _item(rank: int, row: dict[str, Any], classifier: Classifier | None, base: Path) -> str:
+def _item(
+    rank: int,
+    row: dict[str, Any],
+    classifier: Classifier | None,
+    base: Path,
+    fetch: FetchOptions | None = None,
+) -> str:
     """One reviewed photo as an ``<article>``: pictures, then the row's facts."""
-    path = _resolve(_text(row.get("path")), base)
     decision = _text(row.get("decision"))
     score = _score(row)
     label = _text(row.get("label"))
     pictures, note = "", ""
     try:
+        path = _photo(_text(row.get("path")), base, fetch)
         image = classifier.load(path) if classifier else load_image(path)
-    except ImageError as exc:
+    except ImageError as exc:  # a FetchError too
         note = f'<p class="note">Image unreadable now: {_e(str(exc))}</p>'
     else:
         pictures = _figure(_thumbnail(image), "photo", "listing photo")
@@ -290,6 +300,11 @@ def _hash_text(row: dict[str, Any]) -> str:
             f"distance {_text(row.get('hash_distance'))} of 128 bits"
         )
     return "no match" if match in ("false", "0") else "not checked"
+
+
+def _photo(path: str, base: Path, fetch: FetchOptions | None) -> Path | bytes:
+    """The row's photo: the bytes at its URL, or its file (see ``_resolve``)."""
+    return (fetch or FetchOptions()).fetch(path) if is_url(path) else _resolve(path, base)
 
 
 def _resolve(path: str, base: Path) -> Path:

@@ -1,8 +1,10 @@
 """``scan``: classify every image of a source and stream one result row per image to a file.
 
-Resumable: re-running the same scan skips the rows already in the output, and a kill at any
-moment loses at most the rows in flight (see ``wildvision.results``). Memory stays bounded by
-the batch size plus the set of row keys already written (about 85 bytes a row).
+Resumable: re-running the same scan skips the rows already in the output (before fetching a
+URL again), and a kill at any moment loses at most the rows in flight (see
+``wildvision.results``). Memory stays bounded by the batch size plus the set of row keys
+already written (about 85 bytes a row). Photos at ``http(s)://`` URLs are fetched
+(``wildvision.fetching``) ahead of the model while it runs; a failed fetch is an error row.
 """
 
 from __future__ import annotations
@@ -11,22 +13,30 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ._extras import install_hint
 from .classifier import Classifier
 from .errors import ImageError
+from .fetching import FetchOptions, fetch_many
 from .hashes import DEFAULT_MAX_DISTANCE, HashList, HashMatch, HashMatcher
-from .prediction import ROW_COLUMNS, Prediction
+from .imaging import ImageInput, describe
+from .prediction import ROW_COLUMNS, SCORE_DIGITS, Prediction
 from .results import ResultsFile, row_key
 from .sources import ScanItem, iter_source
 
 COLUMNS = ("listing_id", "path", *ROW_COLUMNS)
 HASH_COLUMNS = ("hash_match", "hash_label", "hash_distance")
+#: With ``wildlife_score=True``: the probability that the photo shows any wildlife product
+#: (the sum over the model's wildlife labels, or a pack's score when higher), what ``triage``
+#: ranks by.
+WILDLIFE_COLUMNS = ("wildlife_score",)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -82,6 +92,8 @@ def scan(
     hashes: str | os.PathLike | HashList | None = None,
     max_distance: int = DEFAULT_MAX_DISTANCE,
     progress: bool = True,
+    fetch: FetchOptions | None = None,
+    wildlife_score: bool = False,
 ) -> ScanSummary:
     """Classify every image of ``source`` and append one row per image to ``output``.
 
@@ -95,6 +107,9 @@ def scan(
             image, its label and Hamming distance.
         max_distance: largest distance that counts as a hash match.
         progress: show a progress bar (needs tqdm) after counting what is left to do.
+        fetch: how photos at ``http(s)://`` URLs are fetched (None: ``FetchOptions()``, which
+            refuses private and loopback addresses).
+        wildlife_score: add the ``wildlife_score`` column (``WILDLIFE_COLUMNS``).
 
     Raises:
         ScanError: bad source or output, or output columns from a scan with other options.
@@ -106,14 +121,18 @@ def scan(
     if hashes is not None and not isinstance(hashes, HashList):
         hashes = HashList.load(hashes)
     matcher = HashMatcher(hashes, max_distance) if hashes is not None else None
-    results = ResultsFile(output, COLUMNS + (HASH_COLUMNS if matcher else ()))
+    columns = COLUMNS + (HASH_COLUMNS if matcher else ())
+    columns += WILDLIFE_COLUMNS if wildlife_score else ()
+    results = ResultsFile(output, columns)
     classifier = model if isinstance(model, Classifier) else Classifier(model)
     summary = ScanSummary(str(output), hash_matches=0 if matcher else None)
     start = time.perf_counter()
     with results:
         bar = _progress_bar(source, results.done) if progress else None
         try:
-            _run(source, classifier, matcher, results, summary, batch_size, bar)
+            todo = _todo(source, results.done, summary, bar)
+            rows = _rows(todo, classifier, matcher, summary, batch_size, fetch, wildlife_score)
+            _write(rows, results, batch_size, bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -121,44 +140,112 @@ def scan(
     return summary
 
 
-def _run(
-    source: str | os.PathLike,
+def _todo(
+    source: str | os.PathLike, done_before: set[bytes], summary: ScanSummary, bar: Any
+) -> Iterator[ScanItem]:
+    """The items of ``source`` not yet in the output, each (listing id, path) once."""
+    seen: set[bytes] = set()
+    for item in iter_source(source):
+        summary.total += 1
+        key = row_key(item.listing_id, item.path)
+        if key in done_before or key in seen:
+            summary.skipped += key in done_before
+            summary.duplicates += key not in done_before
+            if bar is not None and key not in done_before:
+                bar.update(1)  # counted as to-do by the progress bar's first pass
+            continue
+        seen.add(key)
+        yield item
+
+
+def _rows(
+    items: Iterable[ScanItem],
     classifier: Classifier,
     matcher: HashMatcher | None,
-    results: ResultsFile,
     summary: ScanSummary,
     batch_size: int,
-    bar: Any,
-) -> None:
-    """The streaming loop: source -> skip done -> predict (and hash) -> append per batch."""
-    done_before, seen = results.done, set()
-    pending: deque[tuple[ScanItem, Future | None]] = deque()
+    fetch: FetchOptions | None,
+    wildlife_score: bool,
+) -> Iterator[dict[str, Any]]:
+    """One result row per item: fetch (URLs) -> predict (and hash) -> row."""
     with ThreadPoolExecutor(1, thread_name_prefix="wv-hash") as pool:
+        start = (lambda image: pool.submit(_match, matcher, image)) if matcher else None
+        classified = classify_items(
+            classifier,
+            items,
+            path=lambda item: item.path,
+            batch_size=batch_size,
+            fetch=fetch,
+            start=start,
+        )
+        for item, prediction, job in classified:
+            row = _row(item, prediction, classifier, job, summary)
+            if wildlife_score:
+                row["wildlife_score"] = _wildlife_score(prediction, classifier)
+            yield row
 
-        def todo() -> Iterator[str]:
-            for item in iter_source(source):
-                summary.total += 1
-                key = row_key(item.listing_id, item.path)
-                if key in done_before or key in seen:
-                    summary.skipped += key in done_before
-                    summary.duplicates += key not in done_before
-                    if bar is not None and key not in done_before:
-                        bar.update(1)  # counted as to-do by the progress bar's first pass
-                    continue
-                seen.add(key)
-                job = pool.submit(_match, matcher, item.path) if matcher else None
-                pending.append((item, job))
-                yield item.path
 
-        batch: list[dict[str, Any]] = []
-        try:
-            for prediction in classifier.predict_batch(todo(), batch_size=batch_size):
-                item, job = pending.popleft()
-                batch.append(_row(item, prediction, classifier, job, summary))
-                if len(batch) >= batch_size:
-                    _flush(results, batch, bar)
-        finally:
-            _flush(results, batch, bar)  # rows already complete survive an error or Ctrl-C
+def _write(rows: Iterable[dict[str, Any]], results: ResultsFile, batch_size: int, bar: Any) -> None:
+    batch: list[dict[str, Any]] = []
+    try:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                _flush(results, batch, bar)
+    finally:
+        _flush(results, batch, bar)  # rows already complete survive an error or Ctrl-C
+
+
+def classify_items(
+    classifier: Classifier,
+    items: Iterable[T],
+    *,
+    path: Callable[[T], str] = str,
+    batch_size: int = 32,
+    fetch: FetchOptions | None = None,
+    start: Callable[[ImageInput], Any] | None = None,
+) -> Iterator[tuple[T, Prediction, Any]]:
+    """Classify the photo of each item, in order: a path is read, an ``http(s)://`` URL
+    fetched (``fetch_many``, ahead of the model while it runs). A photo that cannot be
+    fetched or decoded gives a failed ``Prediction``, and the rest go on.
+
+    Args:
+        path: the item's path or URL; each ``Prediction.source`` is it.
+        fetch: how URLs are fetched (None: ``FetchOptions()``).
+        start: called with each photo (a path, or the fetched bytes) as it goes to the
+            model; what it returns comes back third (a scan matches hashes this way).
+
+    Yields:
+        (item, prediction, what ``start`` returned or None).
+    """
+    order: deque[tuple[T, ImageInput | ImageError, Any]] = deque()
+
+    def inputs() -> Iterator[ImageInput | ImageError]:
+        for item, fetched in fetch_many(items, fetch, url=path):
+            image = path(item) if fetched is None else fetched
+            ready = start is not None and not isinstance(image, ImageError)
+            order.append((item, image, start(image) if ready else None))  # type: ignore[misc]
+            yield image
+
+    for prediction in classifier.predict_batch(inputs(), batch_size=batch_size):
+        item, image, started = order.popleft()
+        yield item, _named(prediction, path(item), image), started
+
+
+def _named(prediction: Prediction, name: str, image: ImageInput | ImageError) -> Prediction:
+    """``prediction`` with its source (and its error, for fetched bytes) named ``name``."""
+    error = prediction.error
+    if error and isinstance(image, bytes) and error.startswith(describe(image)):
+        error = name + error[len(describe(image)) :]
+    return replace(prediction, source=name, error=error)
+
+
+def _wildlife_score(prediction: Prediction, classifier: Classifier) -> float | None:
+    if not prediction.ok:
+        return None
+    total = sum(prediction.scores.get(label, 0.0) for label in classifier.spec.wildlife_labels)
+    packs = [prediction.scores.get(label, 0.0) for label in classifier.pack_labels]
+    return round(max([total, *packs]), SCORE_DIGITS)  # a pack's label is its own head's score
 
 
 def _flush(results: ResultsFile, batch: list[dict[str, Any]], bar: Any) -> None:

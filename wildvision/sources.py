@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScanError
+from .fetching import is_url
 from .imaging import IMAGE_EXTENSIONS  # the files a folder scan picks up (case-insensitive)
 
 LIST_SUFFIXES = (".txt", ".lst")
@@ -47,7 +48,7 @@ def iter_source(source: str | os.PathLike) -> Iterator[ScanItem]:
     left out; directory symlinks are not followed). A ``.txt``/``.lst`` file holds one path
     per line (blank lines and ``#`` comments skipped). A ``.csv``/``.jsonl`` file holds one
     listing per row with ``listing_id`` and ``path`` (or ``image_path``/``image``). Relative
-    paths in files resolve against the file's folder.
+    paths in files resolve against the file's folder; ``http(s)://`` URLs stay as written.
 
     Raises:
         ScanError: the source is missing or of an unknown kind (now), or a row is malformed
@@ -96,7 +97,7 @@ def _iter_path_list(path: Path) -> Iterator[ScanItem]:
         for line in handle:
             line = line.strip()
             if line and not line.startswith("#"):
-                resolved = str(base / line)
+                resolved = _resolve(base, line)
                 yield ScanItem(resolved, resolved)
 
 
@@ -148,4 +149,9 @@ def _item(row: Mapping[str, object], column: str, base: Path, where: str) -> Sca
         raise ScanError(
             f"{where}: empty {ID_COLUMN!r} or {column!r}; fill in both or drop the row."
         )
-    return ScanItem(str(listing_id), str(base / str(image)))
+    return ScanItem(str(listing_id), _resolve(base, str(image)))
+
+
+def _resolve(base: Path, path: str) -> str:
+    """A path in a list or table: a URL as written, a file path against the list's folder."""
+    return path if is_url(path) else str(base / path)

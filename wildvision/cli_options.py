@@ -1,0 +1,78 @@
+"""Options shared by the ``wildvision`` command's verbs: the model, packs, URL fetching."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from .fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
+
+
+def model_options(
+    parser: argparse.ArgumentParser,
+    text: str = "ONNX file or shipped model name (default: shipped)",
+) -> None:
+    """``--model`` and ``--precision``, the same for every verb that loads a model."""
+    parser.add_argument("--model", default=None, help=text)
+    parser.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "int8", "fp32"],
+        help="for a shipped model: auto takes int8 when shipped",
+    )
+
+
+def pack_option(parser: argparse.ArgumentParser) -> None:
+    """``--pack F``, repeatable: product packs whose labels join the model's."""
+    parser.add_argument(
+        "--pack",
+        action="append",
+        metavar="F",
+        help="product pack (.wvpack, `wildvision pack build`) built for this model; repeatable",
+    )
+
+
+def fetch_arguments(parser: argparse.ArgumentParser, workers: bool = True) -> None:
+    """How photos at http(s) URLs are fetched, the same for every verb that reads photos."""
+    parser.add_argument(
+        "--fetch-timeout",
+        type=_above_zero(float),
+        default=DEFAULT_FETCH_TIMEOUT,
+        help="seconds for a whole fetch of a photo URL (default %(default)s)",
+    )
+    if workers:
+        parser.add_argument(
+            "--fetch-workers",
+            type=_above_zero(int),
+            default=DEFAULT_FETCH_WORKERS,
+            help="photo URLs fetched at once (default %(default)s)",
+        )
+    parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="also fetch from private, loopback and link-local addresses (refused by default)",
+    )
+
+
+def _above_zero(kind: type) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` above 0."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+        return value
+
+    return parse
+
+
+def fetch_options(args: argparse.Namespace) -> FetchOptions:
+    return FetchOptions(
+        timeout=args.fetch_timeout,
+        allow_private=args.allow_private_urls,
+        workers=getattr(args, "fetch_workers", DEFAULT_FETCH_WORKERS),
+    )
