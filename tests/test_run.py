@@ -208,3 +208,25 @@ def test_evaluate_reads_a_runs_test_split(tiny_run, tiny_model):
     assert [r["count"] for r in results] == [6, 6, 6]
     assert {r["data"] for r in results} == {str(tiny_run.run_dir / "splits.csv")}
     assert results[0]["accuracy"] == results[1]["accuracy"] == results[2]["accuracy"]
+
+
+def test_init_from_starts_from_a_runs_weights_or_its_backbone(tiny_run, tmp_path):
+    from wildvision.train.model_factory import create_model, load_initial_weights
+
+    run = Run.open(tiny_run.run_dir)
+    spec = run.spec
+    trained = run.load_checkpoint("best")["model"]
+    same = create_model(spec.model_name, len(spec.labels), "none")
+    assert "all weights" in load_initial_weights(same, run.folder, spec.model_name, spec.labels)
+    for name, value in same.state_dict().items():
+        assert torch.equal(value, trained[name]), name
+    labels = [*spec.labels, "pangolin_scales"]
+    other = create_model(spec.model_name, len(labels), "none")
+    assert "backbone only" in load_initial_weights(other, run.folder, spec.model_name, labels)
+    state = other.state_dict()
+    assert torch.equal(state["conv_stem.weight"], trained["conv_stem.weight"])
+    assert state["classifier.weight"].shape[0] == len(labels)
+    with pytest.raises(ConfigError, match="not a run folder"):
+        load_initial_weights(same, tmp_path, spec.model_name, spec.labels)
+    with pytest.raises(ConfigError, match="this config trains tf_efficientnet_lite2"):
+        load_initial_weights(same, run.folder, "tf_efficientnet_lite2", spec.labels)

@@ -71,6 +71,10 @@ class TrainConfig:
     data: list[DataSource] = field(default_factory=list)
     model: str = "tf_efficientnet_lite0"
     pretrained: str = "wheel"  # wheel (offline PyPI weights) | timm (timm's hub, online) | none
+    # start from an earlier run's weights (its folder, best.pt) instead of ImageNet's: retrain a
+    # model with new photos (reviewers' verdicts) in a fraction of the time; same labels keep
+    # its head, other labels start a new one
+    init_from: str | None = None
     labels: list[str] | None = None
     val_fraction: float = 0.15
     test_fraction: float = 0.15

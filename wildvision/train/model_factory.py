@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import timm
@@ -65,3 +66,40 @@ def build_spec(
         embedding_size=int(model.num_features),
     )
     return spec.with_updates(thresholds={label: thresholds for label in spec.wildlife_labels})
+
+
+def load_initial_weights(
+    model: nn.Module, source: str | os.PathLike, model_name: str, labels: Sequence[str]
+) -> str:
+    """Start ``model`` from an earlier run's best weights (``init_from``): the whole model
+    when the run had the same labels, else the backbone only (a new head). Returns a line
+    for the log.
+
+    Raises:
+        ConfigError: not a run folder, another architecture, or a damaged checkpoint.
+    """
+    from .run import Run  # the run folder's checked checkpoint loader
+
+    if not Run.is_run_folder(source):
+        raise ConfigError(
+            f"init_from: {source} is not a run folder (with config.yaml, spec.json and "
+            "best.pt); pass the folder `wildvision train` made."
+        )
+    run = Run.open(source)
+    spec = run.spec
+    if spec.model_name != model_name:
+        raise ConfigError(
+            f"init_from: {source} is a {spec.model_name} run; this config trains {model_name}. "
+            f"Set model: {spec.model_name} or start from ImageNet weights (no init_from)."
+        )
+    weights = run.load_checkpoint("best")["model"]
+    if list(spec.labels) == list(labels):
+        model.load_state_dict(weights)
+        return f"init_from {source}: all weights (same labels {list(labels)})"
+    prefix = model.pretrained_cfg.get("classifier", "classifier")  # the head's module name
+    head = {name for name, _ in model.get_classifier().named_parameters(prefix=prefix)}
+    backbone = {k: v for k, v in weights.items() if k not in head}
+    missing, unexpected = model.load_state_dict(backbone, strict=False)
+    if set(missing) - head or unexpected:
+        raise ConfigError(f"init_from: {source}'s weights do not fit this model ({missing[:3]}).")
+    return f"init_from {source}: backbone only (its labels {list(spec.labels)} differ: new head)"

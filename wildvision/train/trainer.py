@@ -25,7 +25,7 @@ from ..evaluation.samples import Sample
 from .config import TrainConfig, load_config
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
-from .model_factory import build_spec, create_model
+from .model_factory import build_spec, create_model, load_initial_weights
 from .operating_points import fit_operating_points
 from .optim import build_optimizer
 from .run import METRIC_FIELDS, Run
@@ -102,6 +102,8 @@ def _train(
     else:
         labels = config.labels or sorted({s.label for part in splits.values() for s in part})
         model = create_model(config.model, len(labels), config.pretrained)
+        if config.init_from:
+            log(load_initial_weights(model, config.init_from, config.model, labels))
         spec = build_spec(
             model,
             config.model,
