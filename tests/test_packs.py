@@ -409,3 +409,14 @@ def test_the_review_page_offers_pack_labels_and_verdicts_rebuild_the_pack(
     rebuilt = load_pack(output)
     assert rebuilt.photos == 8 + 4  # the 4 confirmed held-out photos joined the 8
     assert rebuilt.negatives == len(setting["bank"]) + 30  # and the 30 rejected ones
+
+
+def test_serve_passes_packs_to_the_server(setting, monkeypatch):
+    pytest.importorskip("fastapi")
+    import wildvision.server as server
+
+    seen = {}
+    monkeypatch.setattr(server, "serve", lambda model, **options: seen.update(options, model=model))
+    pack = str(setting["pack_path"])
+    assert main(["serve", "--model", str(setting["model"]), "--pack", pack, "--pack", pack]) == 0
+    assert seen["packs"] == [pack, pack] and seen["model"] == str(setting["model"])
