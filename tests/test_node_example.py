@@ -105,3 +105,50 @@ def test_node_matches_python_on_the_guard_and_the_embedding(guarded_ingraph_mode
         assert js["decision"] == py.decision
         assert js["guard_distance"] == pytest.approx(py.guard_distance, abs=1e-4)
         assert js["embedding"] == pytest.approx(embedding.tolist(), abs=1e-4)
+
+
+def test_node_applies_a_pack_like_python(guarded_ingraph_model, photo_folder, tmp_path):
+    """A pack built on the in-graph model: Node's pack scores and decisions are Python's."""
+    pytest.importorskip("sklearn")
+    from wildvision.packs import build_negative_bank, build_pack
+
+    classifier = Classifier(guarded_ingraph_model)
+    ordinary = sorted(photo_folder.rglob("*.jpg"))
+    bank = build_negative_bank(classifier, ordinary, [p.parent.name for p in ordinary])
+    product = tmp_path / "product"
+    product.mkdir()
+    image = Image.open(skimage_photo("astronaut.png")).convert("RGB")
+    for i in range(5):
+        image.crop((i * 20, i * 10, 400 + i * 20, 400 + i * 10)).save(product / f"{i}.png")
+    pack = build_pack(product, "space_suit", model=classifier, bank=bank)
+    pack_path = pack.save(tmp_path / "space_suit.wvpack")
+    photos = []
+    for name in ("astronaut.png", "coffee.png", "chelsea.png"):
+        target = tmp_path / name
+        Image.open(skimage_photo(name)).convert("RGB").save(target)
+        photos.append(target)
+    result = subprocess.run(
+        ["node", "classify.js", str(guarded_ingraph_model), *map(str, photos), "--json"]
+        + ["--pack", str(pack_path)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    node = [json.loads(line) for line in result.stdout.splitlines()]
+    python = list(Classifier(guarded_ingraph_model, packs=[pack_path]).predict_batch(photos))
+    assert python[0].label == "space_suit"
+    for js, py in zip(node, python):
+        assert (js["label"], js["decision"]) == (py.label, py.decision)
+        assert js["scores"]["space_suit"] == pytest.approx(py.scores["space_suit"], abs=1e-4)
+    other = tmp_path / "other.wvpack"
+    other.write_text(pack_path.read_text().replace(pack.model_sha256, "0" * 64))
+    refused = subprocess.run(
+        ["node", "classify.js", str(guarded_ingraph_model), str(photos[0]), "--pack", str(other)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode == 2 and "built for another model" in refused.stderr

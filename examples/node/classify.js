@@ -2,13 +2,16 @@
 // Classify photos with an exported wildvision model from Node.js.
 //
 //   node classify.js MODEL.ingraph.onnx photo.jpg [more.png ...] [--json] [--embedding]
+//                    [--pack rhino_horn.wvpack ...]
 //
 // The in-graph model takes decoded RGB pixels (uint8 [1, H, W, 3], any size) and does the
 // resize, crop and normalisation itself, so all this program does is decode the photo. The
 // labels, thresholds and decision rule come from the model's own metadata
-// ("wildvision.spec"), read straight from the ONNX file.
+// ("wildvision.spec"), read straight from the ONNX file. A product pack (`wildvision pack
+// build`) is JSON: its score is sigmoid(weights . embedding + bias), met by its own thresholds.
 "use strict";
 
+const crypto = require("crypto");
 const fs = require("fs");
 const ort = require("onnxruntime-node");
 const jpeg = require("jpeg-js");
@@ -77,11 +80,30 @@ function decode(path) {
   throw new Error(`${path}: not a JPEG or PNG file`);
 }
 
-// --- the decision rule: the same as wildvision.prediction.decide ---
+// --- product packs: a linear head over the model's "embedding" output ---
+function loadPack(path, modelSha256) {
+  const pack = JSON.parse(fs.readFileSync(path, "utf8"));
+  if (pack.format !== "wildvision.pack") throw new Error(`${path}: not a wildvision pack`);
+  if (![pack.model_sha256, ...(pack.also_fits || [])].includes(modelSha256)) {
+    throw new Error(`${path}: built for another model (sha256 ${pack.model_sha256.slice(0, 12)}); build it for this one`);
+  }
+  return pack; // its checksum is checked by `wildvision pack verify`
+}
+
+function packScore(pack, embedding) {
+  let logit = pack.bias;
+  for (let i = 0; i < embedding.length; i++) logit += pack.weights[i] * embedding[i];
+  return 1 / (1 + Math.exp(-logit));
+}
+
+// --- the decision rule: the same as wildvision.prediction.decide_with_label ---
 // With a guard (spec.guard, models from 0.3.0), a photo far from every wildlife training
 // photo (the graph's guard_distance output) is capped: at review past block_distance, at
 // allow past review_distance.
-function decide(scores, spec, guardDistance) {
+// A pack's label is not capped by the guard; it takes over when it decides more strongly.
+const LEVEL = { allow: 0, review: 1, block: 2 };
+
+function decide(scores, spec, guardDistance, packs = []) {
   let decision = "allow";
   for (const label of spec.wildlife_labels) {
     const t = spec.thresholds[label];
@@ -90,21 +112,37 @@ function decide(scores, spec, guardDistance) {
     if (p >= t.review) decision = "review";
   }
   const guard = spec.guard;
-  if (!guard || guardDistance === null || decision === "allow") return decision;
-  if (guardDistance > guard.review_distance) return "allow";
-  if (guardDistance > guard.block_distance) return "review";
-  return decision;
+  if (guard && guardDistance !== null && decision !== "allow") {
+    if (guardDistance > guard.review_distance) decision = "allow";
+    else if (guardDistance > guard.block_distance) decision = "review";
+  }
+  let packLabel = null;
+  for (const pack of packs) {
+    const p = scores[pack.label] || 0;
+    const level = p >= pack.thresholds.block ? "block" : p >= pack.thresholds.review ? "review" : "allow";
+    if (LEVEL[level] > LEVEL[decision] || (packLabel && level === decision && p > scores[packLabel])) {
+      decision = level;
+      packLabel = pack.label;
+    }
+  }
+  return { decision, packLabel };
 }
 
 async function main(argv) {
   const json = argv.includes("--json");
   const withEmbedding = argv.includes("--embedding"); // add the "embedding" output to --json rows
-  const [modelPath, ...images] = argv.filter((a) => a !== "--json" && a !== "--embedding");
+  const packPaths = argv.flatMap((a, i) => (argv[i - 1] === "--pack" ? [a] : []));
+  const [modelPath, ...images] = argv.filter(
+    (a, i) => a !== "--json" && a !== "--embedding" && a !== "--pack" && argv[i - 1] !== "--pack",
+  );
   if (!modelPath || images.length === 0) {
-    console.error("usage: node classify.js MODEL.ingraph.onnx IMAGE... [--json] [--embedding]");
+    console.error("usage: node classify.js MODEL.ingraph.onnx IMAGE... [--json] [--embedding] [--pack F ...]");
     return 2;
   }
-  const metadata = readMetadata(fs.readFileSync(modelPath));
+  const modelBytes = fs.readFileSync(modelPath);
+  const modelSha256 = crypto.createHash("sha256").update(modelBytes).digest("hex");
+  const packs = packPaths.map((path) => loadPack(path, modelSha256));
+  const metadata = readMetadata(modelBytes);
   if (!metadata[METADATA_KEY]) throw new Error(`${modelPath}: no ${METADATA_KEY} metadata; not a wildvision model`);
   const spec = JSON.parse(metadata[METADATA_KEY]);
   const session = await ort.InferenceSession.create(modelPath);
@@ -122,9 +160,12 @@ async function main(argv) {
       const best = probabilities.indexOf(Math.max(...probabilities));
       const guardDistance = output.guard_distance ? output.guard_distance.data[0] : null;
       const embedding = output.embedding ? Array.from(output.embedding.data) : null;
+      for (const pack of packs) scores[pack.label] = packScore(pack, embedding);
+      const { decision, packLabel } = decide(scores, spec, guardDistance, packs);
+      const label = packLabel || spec.labels[best];
       const result = {
-        source: path, label: spec.labels[best], score: probabilities[best], scores,
-        decision: decide(scores, spec, guardDistance), guard_distance: guardDistance, error: null,
+        source: path, label, score: scores[label], scores, decision,
+        guard_distance: guardDistance, error: null,
       };
       if (withEmbedding) result.embedding = embedding;
       console.log(json ? JSON.stringify(result) : `${path}\t${result.label}\t${result.score.toFixed(4)}\t${result.decision}`);

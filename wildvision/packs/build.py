@@ -136,9 +136,8 @@ def build_pack(
     negative_parts = []
     if use_bank:
         if not isinstance(bank, NegativeBank):
-            bank = load_negative_bank(
-                bank or bank_path_for(classifier.model_path), classifier.sha256
-            )
+            accepted = (classifier.sha256, *float_twins(classifier.model_path))
+            bank = load_negative_bank(bank or bank_path_for(classifier.model_path), accepted)
         negative_parts.append(
             EmbeddedPhotos(bank.embeddings, np.arange(len(bank)), np.ones(len(bank), bool))
         )
@@ -171,6 +170,7 @@ def build_pack(
         thresholds=head.thresholds,
         model_sha256=classifier.sha256,
         model_version=classifier.spec.version,
+        also_fits=float_twins(classifier.model_path),
         cites_note=cites_note,
         budgets={"review": review_budget, "block": block_budget},
         photos=positives.photos,
@@ -180,6 +180,23 @@ def build_pack(
         created_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         wildvision_version=__version__,
     )
+
+
+def float_twins(model_path: str | os.PathLike) -> tuple[str, ...]:
+    """SHA-256s of the other float export beside a model (``NAME.ingraph.onnx`` for
+    ``NAME.onnx`` and back): the same weights, embeddings equal within export's check, so a
+    pack fits both. An int8 model has none (quantisation moves its embeddings)."""
+    from ..integrity import sha256_of
+    from ..models import variant_path
+
+    path = Path(model_path)
+    if path.name.endswith(".int8.onnx"):
+        return ()
+    if path.name.endswith(".ingraph.onnx"):
+        twin = path.with_name(path.name.removesuffix(".ingraph.onnx") + ".onnx")
+    else:
+        twin = variant_path(path, "ingraph")
+    return (sha256_of(twin),) if twin.is_file() else ()
 
 
 def build_negative_bank(

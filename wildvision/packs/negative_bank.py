@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +65,11 @@ def bank_path_for(model_path: str | os.PathLike) -> Path:
     return path.with_name(stem + BANK_SUFFIX)
 
 
-def load_negative_bank(path: str | os.PathLike, model_sha256: str | None = None) -> NegativeBank:
-    """Read a bank; with ``model_sha256``, refuse one made by another model.
+def load_negative_bank(
+    path: str | os.PathLike, model_sha256: str | Collection[str] | None = None
+) -> NegativeBank:
+    """Read a bank; with ``model_sha256`` (one digest, or several: a model and its float
+    twin), refuse one made by another model.
 
     Raises:
         PackError: missing, unreadable or malformed, or made by another model.
@@ -98,10 +101,11 @@ def load_negative_bank(path: str | os.PathLike, model_sha256: str | None = None)
             f"{path}: not a readable negative bank ({type(exc).__name__}: {exc}); rebuild it "
             "with `wildvision pack bank`."
         ) from None
-    if model_sha256 is not None and bank.model_sha256 != model_sha256:
+    accepted = [model_sha256] if isinstance(model_sha256, str) else list(model_sha256 or ())
+    if accepted and bank.model_sha256 not in accepted:
         raise PackError(
             f"{path} was embedded by another model (sha256 {bank.model_sha256[:12]}…, this "
-            f"model {model_sha256[:12]}…); build a bank for this model with `wildvision pack bank`."
+            f"model {accepted[0][:12]}…); build a bank for this model with `wildvision pack bank`."
         )
     return bank
 

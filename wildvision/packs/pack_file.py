@@ -57,6 +57,8 @@ class Pack:
         thresholds: block and review cut-offs on the pack's score.
         model_sha256: SHA-256 of the model file whose embeddings the head was fitted on.
         model_version: that model's version (for messages; the hash decides).
+        also_fits: SHA-256s of the same model's other float export (``NAME.ingraph.onnx``
+            for ``NAME.onnx`` and back), whose embeddings match it; an int8 model's do not.
         cites_note: a note for reviewers (the product's CITES listing, what to check).
         budgets: the false-flag budgets the thresholds were chosen for.
         photos: how many photos of the product it was built from (and ``views`` per photo).
@@ -73,6 +75,7 @@ class Pack:
     thresholds: Thresholds
     model_sha256: str
     model_version: str = ""
+    also_fits: tuple[str, ...] = ()
     cites_note: str = DEFAULT_CITES_NOTE
     budgets: Mapping[str, float] = field(default_factory=dict)
     photos: int = 0
@@ -94,8 +97,14 @@ class Pack:
                 f"pack {self.label!r}: thresholds must satisfy 0 <= review <= block <= 1, "
                 f"got review {t.review}, block {t.block}."
             )
-        if not re.fullmatch(r"[0-9a-f]{64}", self.model_sha256):
-            raise PackError(f"pack {self.label!r}: model_sha256 is not a SHA-256 hex digest.")
+        object.__setattr__(self, "also_fits", tuple(self.also_fits))
+        for digest in (self.model_sha256, *self.also_fits):
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise PackError(f"pack {self.label!r}: {digest!r} is not a SHA-256 hex digest.")
+
+    def fits(self, model_sha256: str) -> bool:
+        """Whether the pack was fitted on this model file's embeddings (or its twin's)."""
+        return model_sha256 in (self.model_sha256, *self.also_fits)
 
     @property
     def embedding_size(self) -> int:
@@ -112,6 +121,7 @@ class Pack:
         body["weights"] = [float(w) for w in self.weights]  # float32 values, exactly
         body["thresholds"] = {"block": self.thresholds.block, "review": self.thresholds.review}
         body["budgets"] = dict(self.budgets)
+        body["also_fits"] = list(self.also_fits)
         body["cross_validation"] = dict(self.cross_validation)
         document = {"format": PACK_FORMAT, "format_version": PACK_FORMAT_VERSION, **body}
         document["checksum"] = _checksum(document)
@@ -186,6 +196,7 @@ def load_pack(path: str | os.PathLike) -> Pack:
             thresholds=thresholds,
             model_sha256=document["model_sha256"],
             model_version=document.get("model_version", ""),
+            also_fits=tuple(document.get("also_fits", ())),
             cites_note=document.get("cites_note", DEFAULT_CITES_NOTE),
             budgets=document.get("budgets", {}),
             photos=int(document.get("photos", 0)),
@@ -214,7 +225,7 @@ def check_packs_fit(
     each other's, with the fix in the message."""
     seen = set(model_labels)
     for pack in packs:
-        if pack.model_sha256 != model_sha256:
+        if not pack.fits(model_sha256):
             raise PackError(
                 f"pack {pack.label!r} was built for another model (sha256 "
                 f"{pack.model_sha256[:12]}…, version {pack.model_version or '?'}); {where} has "
