@@ -29,14 +29,14 @@ def ingraph_model(tiny_run, photo_folder, tmp_path_factory):
     )
 
 
-def run_node(model, photos):
-    result = subprocess.run(
-        ["node", "classify.js", str(model), *map(str, photos), "--json"],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def classify_js(model, photos, *options: str) -> subprocess.CompletedProcess:
+    """``node classify.js MODEL PHOTO... OPTIONS``, its output captured."""
+    command = ["node", "classify.js", str(model), *map(str, photos), *options]
+    return subprocess.run(command, cwd=NODE_DIR, capture_output=True, text=True, timeout=120)
+
+
+def run_node(model, photos, *options: str):
+    result = classify_js(model, photos, "--json", *options)
     return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
 
 
@@ -87,16 +87,8 @@ def test_node_matches_python_on_the_guard_and_the_embedding(guarded_ingraph_mode
         target = tmp_path / name
         Image.open(skimage_photo(name)).convert("RGB").save(target)
         photos.append(target)
-    result = subprocess.run(
-        ["node", "classify.js", str(guarded_ingraph_model), *map(str, photos), "--json"]
-        + ["--embedding"],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    node = [json.loads(line) for line in result.stdout.splitlines()]
+    code, node = run_node(guarded_ingraph_model, photos, "--embedding")
+    assert code == 0
     classifier = Classifier(guarded_ingraph_model)
     assert classifier.spec.guard is not None
     python = list(classifier.predict_batch(photos))
@@ -127,16 +119,8 @@ def test_node_applies_a_pack_like_python(guarded_ingraph_model, photo_folder, tm
         target = tmp_path / name
         Image.open(skimage_photo(name)).convert("RGB").save(target)
         photos.append(target)
-    result = subprocess.run(
-        ["node", "classify.js", str(guarded_ingraph_model), *map(str, photos), "--json"]
-        + ["--pack", str(pack_path)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    node = [json.loads(line) for line in result.stdout.splitlines()]
+    code, node = run_node(guarded_ingraph_model, photos, "--pack", str(pack_path))
+    assert code == 0
     python = list(Classifier(guarded_ingraph_model, packs=[pack_path]).predict_batch(photos))
     assert python[0].label == "space_suit"
     for js, py in zip(node, python):
@@ -144,11 +128,5 @@ def test_node_applies_a_pack_like_python(guarded_ingraph_model, photo_folder, tm
         assert js["scores"]["space_suit"] == pytest.approx(py.scores["space_suit"], abs=1e-4)
     other = tmp_path / "other.wvpack"
     other.write_text(pack_path.read_text().replace(pack.model_sha256, "0" * 64))
-    refused = subprocess.run(
-        ["node", "classify.js", str(guarded_ingraph_model), str(photos[0]), "--pack", str(other)],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    refused = classify_js(guarded_ingraph_model, photos[:1], "--pack", str(other))
     assert refused.returncode == 2 and "built for another model" in refused.stderr
