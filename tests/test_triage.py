@@ -3,7 +3,9 @@ photos at URLs included (fetched from a local server), and the CLI."""
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import shutil
 
 import pytest
@@ -83,6 +85,10 @@ def test_the_queue_feeds_the_review_page_with_photos_fetched(classifier, reports
     html = page.read_text()
     assert html.count('<img class="photo"') == 6  # two URL photos among them
     assert "HTTP 404 Not Found" in html and html.count("Image unreadable now") == 2
+    with queue.open(newline="") as handle:
+        queued = [row["listing_id"] for row in csv.DictReader(handle)]
+    shown = re.findall(r'data-listing-id="(R\d)"', html)
+    assert shown[:6] == queued[:6]  # the page keeps the queue's order: likeliest wildlife first
     write_review_report(queue, page, explain=False, decisions=everything)  # loopback refused
     html = page.read_text()
     assert html.count('<img class="photo"') == 4 and html.count("loopback address") == 3

@@ -152,7 +152,7 @@ def _select(rows: Iterable[dict[str, Any]], wanted: set[str], limit: int) -> _Se
         if decision not in wanted:
             continue
         selection.matching += 1
-        score = _score(row)
+        score = _rank_score(row)
         key = (float("-inf") if score is None else score, -number)  # ties: earlier first
         if len(selection.heap) < limit:
             heapq.heappush(selection.heap, (key, row))
@@ -314,6 +314,17 @@ def _resolve(path: str, base: Path) -> Path:
         return as_written
     beside = base / as_written
     return beside if beside.exists() else as_written
+
+
+def _rank_score(row: dict[str, Any]) -> float | None:
+    """What the page orders by: a triage queue's ``wildlife_score`` (the probability of any
+    wildlife label), else the top label's ``score``."""
+    if row.get("wildlife_score") not in (None, ""):
+        try:
+            return float(row["wildlife_score"])
+        except (TypeError, ValueError):
+            return None
+    return _score(row)
 
 
 def _score(row: dict[str, Any]) -> float | None:
