@@ -82,8 +82,8 @@ def time_train(product: list[Path], ordinary: list[Path]) -> float:
     folder = Path(tempfile.mkdtemp())
     for label, paths in (("carved_bone", product), ("other", ordinary)):
         (folder / label).mkdir()
-        for path in paths:
-            os.symlink(path, folder / label / path.name)
+        for i, path in enumerate(paths):
+            os.symlink(path, folder / label / f"{i:03d}{path.suffix}")
     command = ["wildvision", "train", "--data", str(folder), "--epochs", "1",
                "--output-dir", str(folder / "runs"), "--name", "bench", "head_epochs=0",
                "calibrate=false", "guard=false", "num_workers=2"]

@@ -163,6 +163,7 @@ def test_the_bank_round_trips_and_belongs_to_one_model(setting, wildlife_model):
         loaded.embeddings, axis=1
     )
     assert cosines.min() > 0.999 and list(loaded.sources) == list(bank.sources)
+    assert list(loaded.labels) == list(bank.labels) == ["other"] * len(bank)
     with pytest.raises(PackError, match="embedded by another model"):
         build_pack(
             setting["root"] / "product",
@@ -438,3 +439,36 @@ def test_a_pack_fits_the_in_graph_twin_but_not_the_int8_model(tmp_path):
     )
     rebuilt = build_pack(tmp_path / "product", PRODUCT, model=ingraph.model_path)
     assert rebuilt.fits(plain.sha256)
+
+
+def test_look_alikes_teach_the_head_but_do_not_count_against_the_budget():
+    """Thresholds by budget count ordinary negatives only: a look-alike cluster near the
+    product may pass the review threshold, ordinary photos at most the budget."""
+    rng = np.random.default_rng(0)
+    dim = 16
+    product = rng.normal(size=dim)
+
+    def around(centre, count, spread):
+        rows = centre + spread * rng.normal(size=(count, dim))
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    positives = around(product, 30, 0.3)
+    lookalikes = around(product + 0.4 * rng.normal(size=dim), 100, 0.3)
+    ordinary = around(np.zeros(dim), 900, 1.0)
+    negatives = np.concatenate([lookalikes, ordinary])
+    is_ordinary = np.r_[np.zeros(100, bool), np.ones(900, bool)]
+    counted = fit_head(
+        positives,
+        np.arange(30),
+        negatives,
+        negative_ordinary=is_ordinary,
+        review_budget=0.01,
+        block_budget=0.0,
+    )
+    strict = fit_head(positives, np.arange(30), negatives, review_budget=0.01, block_budget=0.0)
+    assert counted.thresholds.review < strict.thresholds.review
+    assert counted.cross_validation["false_flags_at_review"] <= 0.01
+    assert counted.cross_validation["held_out_negatives"] == 900
+    assert (
+        counted.cross_validation["recall_at_review"] >= strict.cross_validation["recall_at_review"]
+    )

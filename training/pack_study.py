@@ -114,7 +114,10 @@ def cmd_reference(args: argparse.Namespace) -> None:
     shifted_photos = (render_shifted(load_image(p), i) for i, p in enumerate(test))
     shifted = [p.scores[args.product] for p in classifier.predict_batch(shifted_photos)]
     assert len(clean) == len(shifted) == len(test)
-    np.savez(OUT / f"{args.product}-reference.npz", clean=np.array(clean), shift=np.array(shifted))
+    thresholds = classifier.spec.thresholds.get(args.product)  # none for a look-alike (bone)
+    own = {"thresholds": [thresholds.review, thresholds.block]} if thresholds else {}
+    reference = {"clean": np.array(clean), "shift": np.array(shifted), **own}
+    np.savez(OUT / f"{args.product}-reference.npz", **reference)
     print(f"reference scores -> {OUT}/{args.product}-reference.npz")
 
 
@@ -123,6 +126,7 @@ def figures(scores: np.ndarray, labels: np.ndarray, product: str, review=None, b
     flagged, and, given the pack's thresholds, what they flag and block."""
     positive = labels == product
     ordinary = scores[labels == ORDINARY]
+    lookalikes = scores[~positive & (labels != ORDINARY)]  # bone, ceramic (or ivory for bone)
     result = {
         "auroc": roc_auc(positive, scores),
         "recall@1%": recall_at_false_flag_rate(scores[positive], ordinary, 0.01),
@@ -134,6 +138,7 @@ def figures(scores: np.ndarray, labels: np.ndarray, product: str, review=None, b
             "blocked": float((scores[positive] >= block).mean()),
             "ordinary_flagged": float((ordinary >= review).mean()),
             "ordinary_blocked": float((ordinary >= block).mean()),
+            "lookalikes_flagged": float((lookalikes >= review).mean()),
         }
     return result
 
@@ -149,6 +154,7 @@ def _build(data, photos: np.ndarray, c: float, seed: int):
         data["pool_groups"][rows],
         data["bank"],
         positive_original=data["pool_original"][rows],
+        negative_ordinary=data["bank_labels"] == ORDINARY,  # look-alikes teach, not count
         c=c,
         seed=seed,
     )
@@ -158,12 +164,14 @@ def cmd_measure(args: argparse.Namespace) -> None:
     data = dict(np.load(OUT / f"{args.product}-embeddings.npz"))
     reference = np.load(OUT / f"{args.product}-reference.npz")
     photos = np.unique(data["pool_groups"])
+    own = [float(t) for t in reference["thresholds"]] if "thresholds" in reference else []
     results = {
         "product": args.product,
         "pool_photos": int(len(photos)),
         "bank": int(len(data["bank"])),
         "full": {
-            c: figures(reference[c], data["test_labels"], args.product) for c in ("clean", "shift")
+            c: figures(reference[c], data["test_labels"], args.product, *own)
+            for c in ("clean", "shift")
         },
         "c": args.c,
         "packs": [],
@@ -215,9 +223,14 @@ def _mean_sd(values: list[float]) -> str:
 
 HEADER = (
     "| photos k | draws | AUROC clean | AUROC shift | recall @1% FF clean "
-    "| recall @1% FF shift | product flagged / blocked by the pack (clean) "
-    "| ordinary flagged / blocked (clean) | fit s |"
+    "| recall @1% FF shift | product flagged / blocked at the pack's thresholds, clean "
+    "| the same, shift | ordinary flagged / blocked, clean | look-alikes flagged | fit s |"
 )
+
+
+def _get(figures_by: dict, condition: str, key: str) -> str:
+    value = figures_by[condition].get(key)
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _column(runs: list[dict], condition: str, key: str) -> str:
@@ -231,7 +244,7 @@ def cmd_table(args: argparse.Namespace) -> None:
         pool, bank = results["pool_photos"], results["bank"]
         print(f"\n### {product} (pool {pool} train photos, bank {bank})\n")
         print(HEADER)
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for k in sorted({p["k"] for p in results["packs"]}):
             runs = [p for p in results["packs"] if p["k"] == k]
             cells = [
@@ -240,15 +253,26 @@ def cmd_table(args: argparse.Namespace) -> None:
                 _column(runs, "clean", "recall@1%"),
                 _column(runs, "shift", "recall@1%"),
                 f"{_column(runs, 'clean', 'flagged')} / {_column(runs, 'clean', 'blocked')}",
+                f"{_column(runs, 'shift', 'flagged')} / {_column(runs, 'shift', 'blocked')}",
                 f"{_column(runs, 'clean', 'ordinary_flagged')} / "
                 f"{_column(runs, 'clean', 'ordinary_blocked')}",
+                _column(runs, "clean", "lookalikes_flagged"),
                 _mean_sd([run["fit_seconds"] for run in runs]),
             ]
             print(f"| {k} | {len(runs)} | " + " | ".join(cells) + " |")
         reference = [full[c][key] for key in ("auroc", "recall@1%") for c in ("clean", "shift")]
         a_clean, a_shift, r_clean, r_shift = (f"{v:.3f}" for v in reference)
+        f = {c: full[c] for c in ("clean", "shift")}
+        own = [
+            f"{_get(f, 'clean', 'flagged')} / {_get(f, 'clean', 'blocked')}",
+            f"{_get(f, 'shift', 'flagged')} / {_get(f, 'shift', 'blocked')}",
+            f"{_get(f, 'clean', 'ordinary_flagged')} / {_get(f, 'clean', 'ordinary_blocked')}",
+            _get(f, "clean", "lookalikes_flagged"),
+        ]
         print(
-            f"| full fine-tune (0.3.0) | 1 | {a_clean} | {a_shift} | {r_clean} | {r_shift} | | | |"
+            f"| full fine-tune (0.3.0) | 1 | {a_clean} | {a_shift} | {r_clean} | {r_shift} | "
+            + " | ".join(own)
+            + " | |"
         )
 
 

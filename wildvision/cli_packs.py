@@ -87,13 +87,14 @@ def cmd_pack_bank(args: argparse.Namespace) -> int:
 
     classifier = Classifier(args.model, precision=args.precision)
     keep_labels = set(args.labels) if args.labels else None
-    photos, sources = [], []
+    photos, sources, labels = [], [], []
     for source in args.sources:
         folder = Path(source)
         if folder.is_dir() and not (folder / "manifest.csv").is_file():
             found = list(iter_images(folder))  # a folder of ordinary photos, labels or not
             photos += found
             sources += [f"{folder.name}/{p.parent.relative_to(folder)}" for p in found]
+            labels += ["other"] * len(found)  # a folder of ordinary photos
             continue
         for sample in load_samples(source):
             if sample.split and args.splits and sample.split not in args.splits:
@@ -104,16 +105,23 @@ def cmd_pack_bank(args: argparse.Namespace) -> int:
                 continue  # the model's own wildlife photos are not negatives
             photos.append(sample.path)
             sources.append(sample.source or Path(source).name)
+            labels.append(sample.label)
     if not photos:
         raise PackError(f"no photos found in {', '.join(args.sources)} with those splits/labels.")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bank = build_negative_bank(classifier, photos, sources, size=args.size, seed=args.seed)
+        bank = build_negative_bank(
+            classifier, photos, sources, size=args.size, seed=args.seed, labels=labels
+        )
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     output = Path(args.output) if args.output else bank_path_for(classifier.model_path)
     bank.save(output)
-    print(f"wrote {output}: {len(bank)} negatives from {len(set(bank.sources))} sources")
+    lookalikes = int((~bank.ordinary).sum())
+    print(
+        f"wrote {output}: {len(bank)} negatives from {len(set(bank.sources))} sources "
+        f"({lookalikes} look-alikes: labels other than 'other')"
+    )
     return 0
 
 

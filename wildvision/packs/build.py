@@ -133,7 +133,7 @@ def build_pack(
     confirmed, rejected = _verdict_photos(verdicts, label)
     positives = embed_views(classifier, photo_list(photos) + confirmed, views, seed)
     _warn_skipped(positives.skipped, "product photo")
-    negative_parts = []
+    negative_parts, ordinary = [], []
     if use_bank:
         if not isinstance(bank, NegativeBank):
             accepted = (classifier.sha256, *float_twins(classifier.model_path))
@@ -141,6 +141,7 @@ def build_pack(
         negative_parts.append(
             EmbeddedPhotos(bank.embeddings, np.arange(len(bank)), np.ones(len(bank), bool))
         )
+        ordinary = [bank.ordinary]
     offset = len(bank) if use_bank and bank is not None else 0
     own_negatives = [photo_list(folder) for folder in negatives] + ([rejected] if rejected else [])
     for photos_of_folder in own_negatives:
@@ -148,6 +149,7 @@ def build_pack(
         _warn_skipped(own.skipped, "negative photo")
         offset += len(own.groups)
         negative_parts.append(own)
+        ordinary.append(np.ones(len(own.groups), dtype=bool))  # the user's: all counted
     if not negative_parts or sum(len(p.groups) for p in negative_parts) == 0:
         raise PackError("no negatives: keep the model's bank or pass --negatives DIR.")
     head = fit_head(
@@ -157,6 +159,7 @@ def build_pack(
         np.concatenate([p.groups for p in negative_parts]),
         positive_original=positives.original,
         negative_original=np.concatenate([p.original for p in negative_parts]),
+        negative_ordinary=np.concatenate(ordinary),
         review_budget=review_budget,
         block_budget=block_budget,
         folds=folds,
@@ -205,16 +208,21 @@ def build_negative_bank(
     sources: Sequence[str],
     size: int = DEFAULT_BANK_SIZE,
     seed: int = 0,
+    labels: Sequence[str] | None = None,
 ) -> NegativeBank:
     """Embed at most ``size`` of ``photos`` (spread over ``sources`` evenly) as a bank for
-    ``classifier``; unreadable photos are skipped with a warning."""
-    if len(photos) != len(sources):
-        raise PackError(f"{len(photos)} photos but {len(sources)} source names.")
+    ``classifier``; ``labels`` marks look-alikes (default: every photo ``other``, ordinary).
+    Unreadable photos are skipped with a warning."""
+    labels = list(labels) if labels is not None else ["other"] * len(photos)
+    if not len(photos) == len(sources) == len(labels):
+        raise PackError(f"{len(photos)} photos but {len(sources)} sources, {len(labels)} labels.")
     chosen = balanced_choice(sources, size, seed)
     embedded = embed_views(classifier, [photos[i] for i in chosen], ("original",))
     _warn_skipped(embedded.skipped, "bank photo")
     kept = chosen[np.unique(embedded.groups)] if len(embedded.groups) else chosen[:0]
-    return NegativeBank(embedded.embeddings, np.asarray(sources)[kept], classifier.sha256)
+    return NegativeBank(
+        embedded.embeddings, np.asarray(sources)[kept], classifier.sha256, np.asarray(labels)[kept]
+    )
 
 
 def _verdict_photos(

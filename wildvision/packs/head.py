@@ -1,10 +1,12 @@
 """Fit a pack's head: logistic regression on embeddings, thresholds by cross-validation.
 
 The head separates the product's embeddings (every view of every photo) from a negative
-bank (ordinary photos the model's builders embedded, plus the user's own negatives).
-Thresholds are chosen like the model's own (``evaluation.calibration.threshold_for_budget``):
-``review`` lets at most ``review_budget`` of negatives through, ``block`` at most
-``block_budget``, measured on held-out folds — each photo's views stay in one fold, so a
+bank (ordinary and look-alike photos the model's builders embedded, plus the user's own
+negatives). Thresholds are chosen like the model's own
+(``evaluation.calibration.threshold_for_budget``): ``review`` lets at most ``review_budget``
+of the ordinary negatives through, ``block`` at most ``block_budget`` — look-alikes (bone,
+ceramic) teach the head but, as for the model, do not count against the budget — measured
+on held-out folds — each photo's views stay in one fold, so a
 photo is never scored by a head that saw its mirror image. The final head is then fitted
 on everything and keeps the cross-validated thresholds (the held-out scores are what new
 photos will look like; scores on training rows are optimistic).
@@ -50,6 +52,7 @@ def fit_head(
     *,
     positive_original: np.ndarray | None = None,
     negative_original: np.ndarray | None = None,
+    negative_ordinary: np.ndarray | None = None,
     review_budget: float = 0.01,
     block_budget: float = 0.001,
     folds: int = DEFAULT_FOLDS,
@@ -64,6 +67,8 @@ def fit_head(
         positive_original / negative_original: which rows are the photos as given (not
             mirrored, cropped or rendered); the held-out figures and thresholds are measured
             on those only. Default: every row.
+        negative_ordinary: which negative rows are ordinary photos (not look-alikes): the
+            budgets count those only. Default: every row.
         review_budget / block_budget: the share of held-out negatives allowed at or above
             the review / block threshold.
         folds: cross-validation folds (at most one per photo).
@@ -77,7 +82,9 @@ def fit_head(
     if negative_groups is None:
         negative_groups = np.arange(len(negatives))
     positive_original = _mask(positive_original, len(positives))
-    negative_original = _mask(negative_original, len(negatives))
+    negative_counted = _mask(negative_original, len(negatives)) & _mask(
+        negative_ordinary, len(negatives)
+    )
     photos = np.unique(positive_groups)
     if len(photos) < MIN_PHOTOS:
         raise PackError(
@@ -108,7 +115,7 @@ def fit_head(
         held_pos[out_pos] = model.predict_proba(positives[out_pos])[:, 1]
         held_neg[out_neg] = model.predict_proba(negatives[out_neg])[:, 1]
     pos_scores = held_pos[positive_original]
-    neg_scores = held_neg[negative_original]
+    neg_scores = held_neg[negative_counted]
     review = threshold_for_budget(neg_scores, review_budget)
     block = max(review, threshold_for_budget(neg_scores, block_budget))
     final = fitted(positives, negatives)

@@ -5,7 +5,9 @@ of a few thousand ordinary and look-alike photos from its training and validatio
 (everyday objects, web images, faces, street and landscape photos, rendered text cards,
 bone and ceramic carvings). They are stored as int8 with one scale per row (a quarter of
 float32; a row's cosine to itself after the round trip is above 0.999), with each row's
-source name and the SHA-256 of the model that embedded them. Photos are not stored, and
+source name and label (``other`` for an ordinary photo; a look-alike's own label, such as
+``bone``, which teaches a pack's head but does not count against its false-flag budget),
+and the SHA-256 of the model that embedded them. Photos are not stored, and
 the bank is the model builders' data, not a pack user's.
 """
 
@@ -24,18 +26,28 @@ from ..errors import ModelError, PackError
 from ..integrity import verify_sha256
 
 BANK_FORMAT_VERSION = 1
+#: The label of an ordinary photo: the rows a pack's false-flag budget counts.
+ORDINARY_LABEL = "other"
 #: The bank's file beside a model ``NAME.onnx`` (also for ``NAME.int8.onnx``, ``.ingraph``).
 BANK_SUFFIX = ".negatives.npz"
 
 
 @dataclass(frozen=True)
 class NegativeBank:
-    """Embeddings of ordinary photos ([N, D] float32, unit rows), their sources, and the
-    SHA-256 of the model that made them."""
+    """Embeddings of ordinary and look-alike photos ([N, D] float32, unit rows), their
+    sources and labels (None: all ``other``), and the SHA-256 of the model that made them."""
 
     embeddings: np.ndarray
     sources: np.ndarray
     model_sha256: str
+    labels: np.ndarray | None = None
+
+    @property
+    def ordinary(self) -> np.ndarray:
+        """Which rows are ordinary photos (label ``other``), not look-alikes."""
+        if self.labels is None:
+            return np.ones(len(self.embeddings), dtype=bool)
+        return np.asarray(self.labels) == ORDINARY_LABEL
 
     def __len__(self) -> int:
         return len(self.embeddings)
@@ -52,6 +64,10 @@ class NegativeBank:
                 embeddings=quantised,
                 scales=scales.astype(np.float32),
                 sources=np.asarray(self.sources, dtype=str),
+                labels=np.asarray(
+                    self.labels if self.labels is not None else [ORDINARY_LABEL] * len(self),
+                    dtype=str,
+                ),
                 model_sha256=np.asarray(self.model_sha256),
                 format_version=np.asarray(BANK_FORMAT_VERSION),
             )
@@ -91,7 +107,8 @@ def load_negative_bank(
                     f"{BANK_FORMAT_VERSION}. Upgrade wildvision or rebuild the bank."
                 )
             embeddings = data["embeddings"].astype(np.float32) * data["scales"][:, None]
-            bank = NegativeBank(embeddings, data["sources"], str(data["model_sha256"]))
+            labels = data["labels"] if "labels" in data.files else None
+            bank = NegativeBank(embeddings, data["sources"], str(data["model_sha256"]), labels)
     except ModelError as exc:  # the SHA256SUMS check
         raise PackError(str(exc)) from None
     except PackError:
