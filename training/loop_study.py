@@ -92,7 +92,7 @@ def write_verdicts(path: Path, flagged: list[tuple[str, str, float]], version: s
         for photo, label, score in flagged:
             writer.writerow(
                 [
-                    Path(photo).stem,
+                    "/".join(Path(photo).parts[-3:]),  # unique: it keys the hashed split
                     photo,
                     NOT_WILDLIFE,
                     label,
