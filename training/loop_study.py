@@ -177,6 +177,7 @@ def cmd_packs(_: argparse.Namespace) -> None:
         classifier,
         [r["path"] for r in negatives],
         [r["source"] + "/" + r["label"] for r in negatives],
+        labels=[r["label"] for r in negatives],  # bone, ceramic: look-alikes
     )
     ivory = sorted(r["path"] for r in rows if r["label"] == PRODUCT)
     photos = random.Random(0).sample(ivory, PACK_PHOTOS)
