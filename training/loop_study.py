@@ -238,7 +238,7 @@ def cmd_table(_: argparse.Namespace) -> None:
     )
     print("|---|---|---|---|---|---|")
     for name, e in results["models"].items():
-        k = "—" if name == "loop-base" else name.split("-k")[1]
+        k = "—" if name == "loop-base" else str(min(int(name.split("-k")[1]), pool_info["flagged"]))
         cells = [
             f"{_pct(e[s]['flagged'])} / {_pct(e[s]['blocked'])}"
             for s in ("broad", "renders", "ivory")
