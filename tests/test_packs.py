@@ -24,6 +24,7 @@ from wildvision.packs import (
 from wildvision.packs.head import _assign_folds, fit_head
 from wildvision.packs.pack_file import PACK_FORMAT_VERSION, Pack
 from wildvision.spec import Thresholds
+from wildvision.verdicts import VERDICT_COLUMNS
 
 pytest.importorskip("sklearn")
 
@@ -223,25 +224,17 @@ def test_a_pack_decides_like_a_wildlife_label_and_the_guard_does_not_cap_it(wild
     )
 
 
+def build_with_cli(setting, output, *options: str) -> int:
+    """``wildvision pack build`` of the setting's product photos for its model."""
+    product = str(setting["root"] / "product")
+    command = ["pack", "build", product, "--label", PRODUCT, "--model", str(setting["model"])]
+    return main([*command, "-o", str(output), *options])
+
+
 def test_the_cli_builds_verifies_and_uses_a_pack(setting, tmp_path, capsys):
     output = tmp_path / "suit.wvpack"
     model = str(setting["model"])
-    assert (
-        main(
-            [
-                "pack",
-                "build",
-                str(setting["root"] / "product"),
-                "--label",
-                PRODUCT,
-                "--model",
-                model,
-                "-o",
-                str(output),
-            ]
-        )
-        == 0
-    )
+    assert build_with_cli(setting, output) == 0
     assert "from 8 photos" in capsys.readouterr().out
     assert load_pack(output).weights.tolist() == setting["pack"].weights.tolist()  # seeded
     assert main(["pack", "verify", str(output), "--model", model]) == 0
@@ -365,17 +358,7 @@ def test_the_review_page_offers_pack_labels_and_verdicts_rebuild_the_pack(
     verdicts = tmp_path / "verdicts.csv"
     with verdicts.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "listing_id",
-                "path",
-                "verdict_label",
-                "model_label",
-                "score",
-                "model_version",
-                "reviewed_at",
-            ]
-        )
+        writer.writerow(VERDICT_COLUMNS)
         for row in rows:
             truth = PRODUCT if "/suits/" in row["path"] else "other"
             writer.writerow(
@@ -391,24 +374,7 @@ def test_the_review_page_offers_pack_labels_and_verdicts_rebuild_the_pack(
             )
     capsys.readouterr()
     output = tmp_path / "again.wvpack"
-    assert (
-        main(
-            [
-                "pack",
-                "build",
-                str(setting["root"] / "product"),
-                "--label",
-                PRODUCT,
-                "--model",
-                model,
-                "--verdicts",
-                str(verdicts),
-                "-o",
-                str(output),
-            ]
-        )
-        == 0
-    )
+    assert build_with_cli(setting, output, "--verdicts", str(verdicts)) == 0
     rebuilt = load_pack(output)
     assert rebuilt.photos == 8 + 4  # the 4 confirmed held-out photos joined the 8
     assert rebuilt.negatives == len(setting["bank"]) + 30  # and the 30 rejected ones
