@@ -35,6 +35,7 @@ from wildvision.imaging import load_image
 from wildvision.packs.build import embed_views
 from wildvision.packs.head import DEFAULT_C, fit_head
 from wildvision.packs.negative_bank import balanced_choice
+from wildvision.packs.pack_file import logistic_scores
 
 SPLITS_CSV = Path("runs/broad-graphics-lite0/splits.csv")  # the 0.3.0 run's split
 OUT = Path("runs/loo")
@@ -143,10 +144,6 @@ def figures(scores: np.ndarray, labels: np.ndarray, product: str, review=None, b
     return result
 
 
-def _pack_scores(head, embeddings: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(embeddings.astype(np.float64) @ head.weights + head.bias)))
-
-
 def _build(data, photos: np.ndarray, c: float, seed: int):
     rows = np.isin(data["pool_groups"], photos)
     return fit_head(
@@ -197,7 +194,7 @@ def cmd_measure(args: argparse.Namespace) -> None:
             ):
                 labels = data["val_labels" if condition == "val" else "test_labels"]
                 entry[condition] = figures(
-                    _pack_scores(head, data[key]),
+                    logistic_scores(data[key], head.weights, head.bias),
                     labels,
                     args.product,
                     head.thresholds.review,

@@ -28,6 +28,7 @@ IMAGE_INPUT = "image"
 PROBABILITIES_OUTPUT = "probabilities"
 EMBEDDING_OUTPUT = "embedding"  # L2-normalised pooled features (models exported from 0.3.0)
 GUARD_OUTPUT = "guard_distance"  # distance to the wildlife training photos (see spec.guard)
+PACK_SCORES = "pack_scores"  # not a graph output: the packs' scores, computed from embedding
 
 
 class Classifier:
@@ -202,7 +203,7 @@ class Classifier:
         names = [PROBABILITIES_OUTPUT]
         if self.spec.guard:
             names.append(GUARD_OUTPUT)
-        if getattr(self, "packs", ()):
+        if self.packs:
             names.append(EMBEDDING_OUTPUT)
         return names
 
@@ -265,10 +266,15 @@ class Classifier:
         return INPUT_NAME, [np.ascontiguousarray(b, dtype=np.float32) for b in batches]
 
     def _infer(self, arrays: list[np.ndarray]) -> dict[str, np.ndarray]:
-        """The outputs of prepared inputs, by name (see ``_output_names``), one row each."""
+        """The outputs of prepared inputs, by name (see ``_output_names``), one row each;
+        with packs also ``PACK_SCORES``, each pack's score of every row, scored per batch."""
         name, batches = self._batches(arrays)
         runs = [self._run_outputs(name, batch) for batch in batches]
-        return {key: np.concatenate([run[key] for run in runs]) for key in runs[0]}
+        outputs = {key: np.concatenate([run[key] for run in runs]) for key in runs[0]}
+        if self.packs:
+            embeddings = outputs[EMBEDDING_OUTPUT]
+            outputs[PACK_SCORES] = np.stack([p.score(embeddings) for p in self.packs], axis=1)
+        return outputs
 
     def _predict_prepared(
         self, chunk: list[tuple[ImageInput, np.ndarray | ImageError]]
@@ -292,8 +298,8 @@ class Classifier:
         each pack's; a pack label that decides more strongly becomes the label."""
         row = outputs[PROBABILITIES_OUTPUT][n]
         scores = {label: float(p) for label, p in zip(self.spec.labels, row)}
-        for pack in self.packs:
-            scores[pack.label] = float(pack.score(outputs[EMBEDDING_OUTPUT][n]))
+        if self.packs:
+            scores.update(zip(self.pack_labels, outputs[PACK_SCORES][n].tolist()))
         distances = outputs.get(GUARD_OUTPUT)
         guard_distance = None if distances is None else float(distances[n])
         decision, pack_label = decide_with_label(scores, self.spec, guard_distance, self.packs)

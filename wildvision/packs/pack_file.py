@@ -112,8 +112,7 @@ class Pack:
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         """The pack's probability for each row of ``embeddings`` ([N, D] or [D])."""
-        logits = np.asarray(embeddings, dtype=np.float64) @ self.weights.astype(np.float64)
-        return 1.0 / (1.0 + np.exp(-(logits + self.bias)))
+        return logistic_scores(embeddings, self.weights, self.bias)
 
     def to_document(self) -> dict[str, Any]:
         """The JSON document of the file, with its checksum."""
@@ -141,6 +140,12 @@ class Pack:
             document.pop(key)
         document["embedding_size"] = self.embedding_size
         return document
+
+
+def logistic_scores(embeddings: np.ndarray, weights: np.ndarray, bias: float) -> np.ndarray:
+    """``sigmoid(embeddings @ weights + bias)``, in float64: a linear head's probabilities."""
+    logits = np.asarray(embeddings, dtype=np.float64) @ np.asarray(weights, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-(logits + bias)))
 
 
 def check_label(label: str) -> str:
