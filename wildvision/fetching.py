@@ -31,7 +31,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from ._version import __version__
 from .errors import FetchError
-from .imaging import DEFAULT_MAX_BYTES
+from .imaging import DEFAULT_MAX_BYTES, is_url  # is_url: re-exported here too
 
 #: Seconds one fetch may take in all: connecting, every redirect and the whole body.
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -53,11 +53,6 @@ _SAFE = "/%:@!$&'()*+,;=?~"
 _ALLOW_HINT = "pass allow_private=True (--allow-private-urls) to fetch from a private network"
 
 T = TypeVar("T")
-
-
-def is_url(text: object) -> bool:
-    """Whether ``text`` is an ``http://`` or ``https://`` URL: what scan and predict fetch."""
-    return isinstance(text, str) and text[:8].lower().startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)

@@ -178,8 +178,14 @@ def _decode_errors(name: str, max_pixels: int, stream: IO[bytes] | None = None) 
         ) from None
 
 
+def is_url(text: object) -> bool:
+    """Whether ``text`` is an ``http://`` or ``https://`` URL: what scan and predict fetch
+    (``wildvision.fetching``) and decoding never opens."""
+    return isinstance(text, str) and text[:8].lower().startswith(("http://", "https://"))
+
+
 def _missing(path: str) -> str:
-    if path[:8].lower().startswith(("http://", "https://")):
+    if is_url(path):
         return (
             f"{path}: a URL, and decoding never goes to the network; fetch it first with "
             "wildvision.fetching.fetch_image_bytes(url) and pass the bytes."

@@ -7,7 +7,7 @@ given different labels is a ``Conflict``, left out. Training reads the set as la
 photos (``VerdictSet.samples``: confirmed flags as positives, rejected ones as hard
 negatives ``other``); ``summarise`` says how often the model's flags were right.
 
-Needs neither torch nor numpy: ``wildvision verdicts stats`` runs on the base install.
+Needs no torch: ``wildvision verdicts stats`` runs on the base install.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .imaging import is_url
 from .taxonomy import LOOKALIKE_LABELS
 
 if TYPE_CHECKING:
@@ -44,7 +45,6 @@ VERDICT_COLUMNS = (
 )
 #: The columns a verdict file cannot do without.
 REQUIRED_COLUMNS = ("path", "verdict_label", "model_label")
-_URL_PREFIXES = ("http://", "https://")
 _FIX = (
     f"a verdict file has the header {','.join(VERDICT_COLUMNS)} "
     "(the review page's 'download verdicts.csv' button writes it)"
@@ -74,7 +74,7 @@ class Verdict:
 
     @property
     def is_url(self) -> bool:
-        return self.path.startswith(_URL_PREFIXES)
+        return is_url(self.path)
 
 
 @dataclass(frozen=True)
@@ -241,7 +241,7 @@ def _read_rows(path: Path, reader: csv.DictReader) -> list[Verdict]:
 
 def _resolve(text: str, folder: Path) -> str:
     """A URL or absolute path as written; a relative path from the verdict file's folder."""
-    if text.startswith(_URL_PREFIXES):
+    if is_url(text):
         return text
     path = Path(text)
     return os.path.normpath(os.path.abspath(path if path.is_absolute() else folder / path))
