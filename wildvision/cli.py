@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 
 from ._version import __version__
@@ -15,6 +14,7 @@ from .cli_options import fetch_arguments as _fetch_arguments
 from .cli_options import fetch_options as _fetch_options
 from .cli_options import model_options as _model_options
 from .cli_options import pack_option as _pack_option
+from .cli_options import warnings_to_stderr
 from .cli_packs import add_pack_verbs
 from .cli_train import add_training_verbs
 from .cli_verdicts import add_verdicts_verb
@@ -117,9 +117,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     model = (
         None if args.no_heatmaps else Classifier(args.model, precision=args.precision, packs=packs)
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", UserWarning)
-        warnings.showwarning = _print_warning
+    with warnings_to_stderr():
         count = write_review_report(
             args.results,
             args.output,
@@ -132,10 +130,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     print(f"wrote {args.output}: {count} items")
     return 0
-
-
-def _print_warning(message: Warning | str, *_: object, **__: object) -> None:
-    print(f"warning: {message}", file=sys.stderr)
 
 
 def cmd_hashes_build(args: argparse.Namespace) -> int:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import contextlib
+import sys
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
@@ -76,3 +79,17 @@ def fetch_options(args: argparse.Namespace) -> FetchOptions:
         allow_private=args.allow_private_urls,
         workers=getattr(args, "fetch_workers", DEFAULT_FETCH_WORKERS),
     )
+
+
+@contextlib.contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Inside, every ``UserWarning`` (a skipped photo, another model version) is one
+    ``warning: ...`` line on stderr, each time it happens."""
+
+    def show(message: Warning | str, *_: object, **__: object) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", UserWarning)
+        warnings.showwarning = show
+        yield

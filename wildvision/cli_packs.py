@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
+from .cli_options import warnings_to_stderr
 from .errors import PackError
 
 SPLIT_CHOICES = ("train", "val", "test")
@@ -19,12 +18,11 @@ SPLIT_CHOICES = ("train", "val", "test")
 def cmd_pack_build(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .packs.build import build_pack
-    from .packs.pack_file import PACK_SUFFIX
+    from .packs.pack_file import DEFAULT_CITES_NOTE, PACK_SUFFIX
 
     started = time.perf_counter()
     classifier = Classifier(args.model, precision=args.precision)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         pack = build_pack(
             args.photos,
             args.label,
@@ -37,10 +35,8 @@ def cmd_pack_build(args: argparse.Namespace) -> int:
             block_budget=args.block_budget,
             folds=args.folds,
             seed=args.seed,
-            **({"cites_note": args.cites_note} if args.cites_note else {}),
+            cites_note=args.cites_note or DEFAULT_CITES_NOTE,
         )
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
     output = Path(args.output or f"{pack.label}{PACK_SUFFIX}")
     pack.save(output)
     figures = pack.cross_validation
@@ -108,13 +104,10 @@ def cmd_pack_bank(args: argparse.Namespace) -> int:
             labels.append(sample.label)
     if not photos:
         raise PackError(f"no photos found in {', '.join(args.sources)} with those splits/labels.")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         bank = build_negative_bank(
             classifier, photos, sources, size=args.size, seed=args.seed, labels=labels
         )
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
     output = Path(args.output) if args.output else bank_path_for(classifier.model_path)
     bank.save(output)
     lookalikes = int((~bank.ordinary).sum())
