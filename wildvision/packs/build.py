@@ -133,24 +133,23 @@ def build_pack(
     confirmed, rejected = _verdict_photos(verdicts, label)
     positives = embed_views(classifier, photo_list(photos) + confirmed, views, seed)
     _warn_skipped(positives.skipped, "product photo")
+    twins = float_twins(classifier.model_path)  # hashes the twin file: once
     negative_parts, ordinary = [], []
     if use_bank:
         if not isinstance(bank, NegativeBank):
-            accepted = (classifier.sha256, *float_twins(classifier.model_path))
+            accepted = (classifier.sha256, *twins)
             bank = load_negative_bank(bank or bank_path_for(classifier.model_path), accepted)
-        negative_parts.append(
-            EmbeddedPhotos(bank.embeddings, np.arange(len(bank)), np.ones(len(bank), bool))
-        )
-        ordinary = [bank.ordinary]
-    offset = len(bank) if use_bank and bank is not None else 0
-    own_negatives = [photo_list(folder) for folder in negatives] + ([rejected] if rejected else [])
-    for photos_of_folder in own_negatives:
-        own = embed_views(classifier, photos_of_folder, NEGATIVE_VIEWS, seed, first_group=offset)
+        rows = np.arange(len(bank))
+        negative_parts.append(EmbeddedPhotos(bank.embeddings, rows, np.ones(len(bank), bool)))
+        ordinary.append(bank.ordinary)
+    own_photos = [photo for folder in negatives for photo in photo_list(folder)] + rejected
+    if own_photos:  # the user's negatives (and rejected flags), after the bank's row numbers
+        first = len(bank) if use_bank else 0
+        own = embed_views(classifier, own_photos, NEGATIVE_VIEWS, seed, first_group=first)
         _warn_skipped(own.skipped, "negative photo")
-        offset += len(own.groups)
         negative_parts.append(own)
-        ordinary.append(np.ones(len(own.groups), dtype=bool))  # the user's: all counted
-    if not negative_parts or sum(len(p.groups) for p in negative_parts) == 0:
+        ordinary.append(np.ones(len(own.groups), dtype=bool))  # all count against the budget
+    if sum(len(p.groups) for p in negative_parts) == 0:
         raise PackError("no negatives: keep the model's bank or pass --negatives DIR.")
     head = fit_head(
         positives.embeddings,
@@ -173,7 +172,7 @@ def build_pack(
         thresholds=head.thresholds,
         model_sha256=classifier.sha256,
         model_version=classifier.spec.version,
-        also_fits=float_twins(classifier.model_path),
+        also_fits=twins,
         cites_note=cites_note,
         budgets={"review": review_budget, "block": block_budget},
         photos=positives.photos,
