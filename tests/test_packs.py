@@ -438,3 +438,30 @@ def test_look_alikes_teach_the_head_but_do_not_count_against_the_budget():
     assert (
         counted.cross_validation["recall_at_review"] >= strict.cross_validation["recall_at_review"]
     )
+
+
+def test_pack_build_needs_the_packs_extra_only(setting, tmp_path):
+    """With tqdm and matplotlib unimportable ([packs] = the base install plus scikit-learn),
+    `pack build` works without importing torch; `evaluate` still names the [eval] extra."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "for name in ('tqdm', 'matplotlib'):\n"
+        "    sys.modules[name] = None\n"
+        "from wildvision.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "assert 'torch' not in sys.modules, 'imported torch'\n"
+        "sys.exit(code)\n"
+    )
+    output = tmp_path / "p.wvpack"
+    build = [sys.executable, "-c", script, "pack", "build", str(setting["root"] / "product")]
+    build += ["--label", PRODUCT, "--model", str(setting["model"]), "-o", str(output)]
+    result = subprocess.run(build, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert load_pack(output).photos == 8
+    evaluate = [sys.executable, "-c", script, "evaluate", str(setting["model"])]
+    evaluate += ["--data", str(setting["root"] / "product")]
+    result = subprocess.run(evaluate, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "pip install 'wildvision[eval]'" in result.stderr

@@ -11,21 +11,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._atomic import atomic_write_text
+from .._extras import require_extra
 from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
+from . import REQUIRED
 from .metrics import (
     classification_report,
     expected_precision,
     false_flag_table,
     recalls_at_false_flags,
 )
-from .report import reliability, write_report
+from .report import reliability, write_report  # gated on the [eval] extra, as below
 from .samples import Sample, load_samples
+
+require_extra("eval", REQUIRED, "wildvision evaluation")  # before tqdm
+from tqdm.auto import tqdm  # noqa: E402
 
 if TYPE_CHECKING:
     from ..train.run import Run

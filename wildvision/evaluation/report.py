@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure  # the object API: no pyplot state, no backend switch
 from PIL import Image
 
 from .._atomic import atomic_write_text
+from .._extras import require_extra
 from ..imaging import load_image
+from . import REQUIRED
+
+require_extra("eval", REQUIRED, "wildvision evaluation")  # before matplotlib
+from matplotlib.figure import Figure  # noqa: E402  (the object API: no pyplot state)
 
 
 def reliability(probabilities: np.ndarray, targets: np.ndarray, bins: int = 10) -> dict[str, Any]:
