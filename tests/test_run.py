@@ -230,3 +230,25 @@ def test_init_from_starts_from_a_runs_weights_or_its_backbone(tiny_run, tmp_path
         load_initial_weights(same, tmp_path, spec.model_name, spec.labels)
     with pytest.raises(ConfigError, match="this config trains tf_efficientnet_lite2"):
         load_initial_weights(same, run.folder, "tf_efficientnet_lite2", spec.labels)
+
+
+def test_training_with_init_from_starts_from_the_earlier_run(tiny_run, photo_folder, tmp_path):
+    """With nothing learned (lr 0), the new run's convolutions are the earlier run's."""
+    from tests.conftest import train_tiny
+
+    result = train_tiny(
+        photo_folder,
+        tmp_path,
+        "again",
+        init_from=str(tiny_run.run_dir),
+        epochs=1,
+        head_epochs=0,
+        lr=0.0,
+        head_lr=0.0,
+        calibrate=False,
+        guard=False,
+    )
+    before = Run.open(tiny_run.run_dir).load_checkpoint("best")["model"]
+    after = Run.open(result.run_dir).load_checkpoint("best")["model"]
+    assert torch.equal(after["conv_stem.weight"], before["conv_stem.weight"])
+    assert torch.equal(after["classifier.weight"], before["classifier.weight"])

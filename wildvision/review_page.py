@@ -32,8 +32,8 @@ from .classifier import Classifier
 from .errors import ImageError
 from .explain import explain as explain_photo
 from .explain import overlay
-from .fetching import FetchOptions, is_url
-from .imaging import load_image
+from .fetching import FetchOptions
+from .imaging import is_url, load_image
 from .results import iter_rows
 from .spec import RESULT_DECISIONS
 

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ScanError
-from .fetching import is_url
-from .imaging import IMAGE_EXTENSIONS  # the files a folder scan picks up (case-insensitive)
+from .imaging import (
+    IMAGE_EXTENSIONS,  # the files a folder scan picks up (case-insensitive)
+    is_url,
+)
 
 LIST_SUFFIXES = (".txt", ".lst")
 TABLE_SUFFIXES = (".csv", ".jsonl", ".ndjson")

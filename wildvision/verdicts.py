@@ -111,7 +111,7 @@ class VerdictSet:
         Raises:
             ConfigError: a verdict label is not one of ``labels``, or a photo is missing.
         """
-        from .evaluation.samples import Sample  # needs the [eval] extra, as training has
+        from .evaluation.samples import Sample  # the base install's (no [eval] needed)
 
         local = [v for v in self.verdicts if not v.is_url]
         if len(local) < len(self.verdicts):

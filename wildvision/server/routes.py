@@ -131,17 +131,7 @@ async def classify_batch(
 async def model_info(service: ServiceDep) -> ModelInfo:
     """The model's spec: labels, preprocessing, temperature, thresholds, name and version."""
     classifier = service.classifier
-    packs = [
-        {
-            "label": pack.label,
-            "thresholds": {"block": pack.thresholds.block, "review": pack.thresholds.review},
-            "photos": pack.photos,
-            "model_version": pack.model_version,
-            "cites_note": pack.cites_note,
-            "cross_validation": dict(pack.cross_validation),
-        }
-        for pack in classifier.packs
-    ]
+    packs = [pack.summary() for pack in classifier.packs]  # PackInfo keeps what it names
     return ModelInfo(**classifier.spec.to_dict(), packs=packs)
 
 

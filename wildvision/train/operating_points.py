@@ -95,7 +95,9 @@ def calibrate(
             "val_fraction above 0."
         )
     target = resolve_device(device)
-    loader = DataLoader(eval_dataset(splits["val"], spec), batch_size=32)
+    loader = DataLoader(
+        eval_dataset(splits["val"], spec), batch_size=32, num_workers=config.num_workers
+    )
     spec = fit_operating_points(run, model.to(target), loader, target, config, splits["train"])
     run.write_config(config)
     return spec

@@ -95,13 +95,21 @@ def _train(
     log = runtime.log
     if run is not None:  # resumed: the run's own spec
         spec = run.spec
+        fresh = saved is None  # killed before its first epoch: start as the run first did
         model = create_model(
-            spec.model_name, len(spec.labels), "none" if saved else config.pretrained
+            spec.model_name,
+            len(spec.labels),
+            config.pretrained if fresh and not config.init_from else "none",
         )
+        if fresh and config.init_from:
+            log(load_initial_weights(model, config.init_from, spec.model_name, spec.labels))
         log(f"resuming {run.folder} after epoch {saved['epoch'] if saved else 0}")
     else:
         labels = config.labels or sorted({s.label for part in splits.values() for s in part})
-        model = create_model(config.model, len(labels), config.pretrained)
+        # with init_from, the earlier run's weights replace ImageNet's: none are loaded first
+        model = create_model(
+            config.model, len(labels), "none" if config.init_from else config.pretrained
+        )
         if config.init_from:
             log(load_initial_weights(model, config.init_from, config.model, labels))
         spec = build_spec(
