@@ -114,16 +114,33 @@ def quantize_int8(
     return output
 
 
-#: Kept in float: the softmax and temperature division, the embedding's normalisation and
-#: the guard's comparison with its bank (int8 there would move every distance).
+#: The pooling that ends the backbone: every node after it but the classifier stays float.
+_POOLING_OPS = ("GlobalAveragePool", "ReduceMean")
+#: Fallback when no pooling node is found: kept in float by type.
 _FLOAT_OPS = ("Softmax", "Div", "MatMul", "TopK", "ReduceL2", "Sub", "Cast", "Clip", "Max")
 
 
 def _float_nodes(path: Path) -> list[str]:
-    """The nodes kept in float (``_FLOAT_OPS``): everything after the pooled features but
-    the classifier's Gemm."""
+    """The nodes kept in float: everything after the pooled features (the temperature and
+    softmax, the embedding's normalisation, the guard's comparison with its bank, where int8
+    would move every distance) but the classifier's Gemm. Selected by position, not by
+    type: the backbone's own Clip (ReLU6), Sub, Cast and Div nodes stay int8 (choosing them
+    by type kept 136 nodes of lite0 in float, and the int8 model agreed with fp32 less)."""
     graph = onnx.load(path).graph
-    return [n.name for n in graph.node if n.op_type in _FLOAT_OPS]
+    pooling = [n for n in graph.node if n.op_type in _POOLING_OPS]
+    if not pooling:
+        return [n.name for n in graph.node if n.op_type in _FLOAT_OPS]
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    after, frontier = {}, list(pooling[-1].output)
+    while frontier:
+        for node in consumers.get(frontier.pop(), []):
+            if node.name not in after:
+                after[node.name] = node
+                frontier.extend(node.output)
+    return [name for name, node in after.items() if node.op_type != "Gemm"]
 
 
 def _check_against_fp32(
