@@ -259,9 +259,7 @@ def _data_source(item: Any) -> DataSource:
 def build_config(values: Mapping[str, Any]) -> TrainConfig:
     """A validated ``TrainConfig`` from a plain mapping (as read from YAML)."""
     values = _check_keys(_listed_data(values), TrainConfig, "config")
-    data = values.pop("data", [])
-    if isinstance(data, (str, Path, Mapping)):
-        data = [data]
+    data = values.pop("data", [])  # a list: _listed_data wrapped a single source
     augment = values.pop("augment", {}) or {}
     if isinstance(augment, Mapping):
         augment = AugmentConfig(**_check_keys(augment, AugmentConfig, "augment"))
