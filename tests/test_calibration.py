@@ -207,3 +207,15 @@ def test_config_budgets_default_and_validation():
     ):
         with pytest.raises(ConfigError, match=match):
             build_config({"data": ["x"], **bad})
+
+
+def test_temperature_stays_one_when_validation_is_already_separated():
+    """A split with no wrong argmax has its NLL minimum at T -> 0: that would turn every
+    probability into 0 or 1, so the temperature is left at 1."""
+    logits = np.array([[0.3, 0.1], [0.2, 0.25], [1.0, -1.0], [-0.1, 0.4]])
+    targets = [0, 1, 0, 1]
+    assert negative_log_likelihood(logits, targets, 0.05) < negative_log_likelihood(
+        logits, targets, 1.0
+    )
+    assert fit_temperature(logits, targets) == 1.0
+    assert fit_temperature(logits, [0, 0, 0, 1]) < 20.0  # one wrong argmax: a real fit
