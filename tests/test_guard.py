@@ -164,9 +164,12 @@ def test_python_and_the_in_graph_model_agree_on_the_guard(guarded_models, wildli
         assert a.predict(photo).decision == b.predict(photo).decision
 
 
-def test_int8_keeps_the_guard_in_float(guarded_models, wildlife_folder, tmp_path):
-    """The backbone is quantized (its embedding moves a little); the bank and the distance
-    computation are not, and the guard still separates the near photo from the far one."""
+def test_int8_keeps_the_guard_in_float(guarded_models, wildlife_run, wildlife_folder, tmp_path):
+    """The backbone is quantized (its embedding moves, on a tiny model a lot); the bank and
+    the distance computation are not: int8's guard distance is the float k-NN distance of
+    int8's own embedding, and the near photo stays nearer than the far one. (Where the two
+    distances fall against a threshold fitted on fp32 depends on how far int8 moves them,
+    which differs between CPUs, so the decisions are not asserted.)"""
     import onnx
 
     from wildvision import Classifier
@@ -179,6 +182,10 @@ def test_int8_keeps_the_guard_in_float(guarded_models, wildlife_folder, tmp_path
     banks = [t for t in graph.initializer if list(t.dims) == [1280, 6]]  # the bank, transposed
     assert [t.data_type for t in banks] == [onnx.TensorProto.FLOAT]  # not int8
     quantized = Classifier(int8)
-    near_p, far_p = quantized.predict(near), quantized.predict(far)
-    assert near_p.guard_distance < quantized.spec.guard.block_distance < far_p.guard_distance
-    assert (near_p.decision, far_p.decision) == ("block", "review")
+    bank, k = wildlife_run.run.guard_bank(), quantized.spec.guard.k
+    distances = []
+    for photo in (near, far):
+        expected = knn_distance(quantized.embed([photo]), bank, k)[0]
+        distances.append(quantized.predict(photo).guard_distance)
+        assert distances[-1] == pytest.approx(expected, abs=0.01)  # QDQ at the pooled features
+    assert distances[0] < distances[1]

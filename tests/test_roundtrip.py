@@ -29,7 +29,7 @@ def test_run_folder_holds_config_metrics_and_checkpoints(tiny_run):
         assert (run / name).is_file(), name
     with open(run / "metrics.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["phase"] for r in rows] == ["head", "full"]
+    assert [r["phase"] for r in rows] == ["head"] * 3 + ["full"] * 3
     assert max(float(r["val_macro_f1"]) for r in rows) == pytest.approx(
         tiny_run.val_macro_f1, abs=1e-4
     )
