@@ -118,6 +118,25 @@ def test_source_balancing_draws_each_source_of_a_class_equally_often():
     assert plain["big"] > 5 * plain["small"]  # without it the big source dominates its class
 
 
+def test_photo_weights_shift_draws_within_a_source_not_between_sources():
+    from collections import Counter
+
+    from wildvision.train.torch_dataset import balanced_sampler
+
+    targets = [0] * 60 + [1] * 40
+    sources = ["a"] * 40 + ["b"] * 20 + ["c"] * 40
+    weights = [4.0] * 10 + [1.0] * 30 + [1.0] * 20 + [1.0] * 40  # ten photos of "a" x4
+    drawn = Counter()
+    sampler = balanced_sampler(targets, seed=0, sources=sources, weights=weights)
+    for _ in range(100):
+        drawn.update(("heavy" if i < 10 else sources[i]) for i in sampler)
+    total = sum(drawn.values())
+    assert (drawn["heavy"] + drawn["a"]) / total == pytest.approx(0.25, abs=0.02)
+    assert drawn["heavy"] / total == pytest.approx(0.25 * 40 / 70, abs=0.02)  # 40 of 70 weight
+    assert drawn["b"] / total == pytest.approx(0.25, abs=0.02)
+    assert drawn["c"] / total == pytest.approx(0.5, abs=0.02)
+
+
 def test_manifest_sources_reach_the_run_split_file(tmp_path, photo_folder):
     from wildvision.evaluation.samples import read_manifest
 

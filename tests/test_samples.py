@@ -208,6 +208,58 @@ def test_a_source_with_its_own_split_leaves_the_others_split_alone(tmp_path, pho
     assert again == mixed  # the hash split is stable
 
 
+def test_weights_raise_a_category_within_its_source_and_leave_the_split(tmp_path):
+    from wildvision.train.config import DataSource
+    from wildvision.train.samples import samples_from_source
+
+    broad_like_manifest(tmp_path)
+    plain = samples_from_source(DataSource(str(tmp_path)))
+    weighted = samples_from_source(
+        DataSource(str(tmp_path), weights={"category": {"painting": 3, "Faces": 0.5}})
+    )
+    assert [s.weight for s in plain] == [1.0] * 4
+    by_name = {s.path.name: s.weight for s in weighted}
+    assert by_name == {"a.jpg": 1.0, "b.jpg": 0.5, "c.jpg": 3.0, "d.jpg": 1.0}
+    assert [(s.path, s.label, s.split, s.source) for s in weighted] == [
+        (s.path, s.label, s.split, s.source) for s in plain
+    ]
+    with pytest.raises(ConfigError, match=r"no column\(s\) \['kind'\] to weight by"):
+        samples_from_source(DataSource(str(tmp_path), weights={"kind": {"x": 2}}))
+
+
+def test_lookalikes_come_from_training_photos_only(tmp_path, photo_folder):
+    from wildvision.train.config import load_config
+    from wildvision.train.trainer import gather_splits
+
+    extra = {"source": "synthetic:lookalikes", "from_labels": ["animal"], "count": 9}
+    common = {"val_fraction": 0.25, "test_fraction": 0.25, "output_dir": str(tmp_path)}
+    alone = gather_splits(load_config(None, data=[str(photo_folder)], **common))
+    mixed = gather_splits(load_config(None, data=[str(photo_folder), extra], **common))
+    made = [s for s in mixed["train"] if s.source == "synthetic/lookalikes"]
+    assert len(made) == 9 and {s.label for s in made} == {"other"}
+    assert [s for s in mixed["train"] if s not in made] == alone["train"]
+    assert mixed["val"] == alone["val"] and mixed["test"] == alone["test"]
+    with open(made[0].path.parent.parent / "manifest.csv") as handle:
+        origins = {row["origin"] for row in csv.DictReader(handle)}
+    animals = {str(s.path) for s in alone["train"] if s.label == "animal"}
+    assert origins <= animals and len(origins) == 6  # nine renders of the six training cats
+    again = gather_splits(load_config(None, data=[str(photo_folder), extra], **common))
+    assert again == mixed  # read back from the cache, the same files
+
+
+def test_lookalikes_need_labels_that_the_training_split_has(tmp_path, photo_folder):
+    from wildvision.train.config import load_config
+    from wildvision.train.trainer import gather_splits
+
+    for source, message in (
+        ({"source": "synthetic:lookalikes"}, "needs 'from_labels'"),
+        ({"source": "synthetic:lookalikes", "from_labels": ["ivory"]}, "no photos of"),
+    ):
+        config = load_config(None, data=[str(photo_folder), source], output_dir=str(tmp_path))
+        with pytest.raises(ConfigError, match=message):
+            gather_splits(config)
+
+
 def reviewed_photos(tmp_path, photo_folder):
     """A review page's verdicts.csv over ``photo_folder``: 8 cat crops confirmed as ivory,
     6 coffee crops rejected, one coffee crop in conflict and one unsure."""

@@ -29,6 +29,7 @@ class Sample:
     split: str | None = None
     group: str | None = None
     source: str | None = None  # where the photo comes from (a dataset, a platform)
+    weight: float = 1.0  # how often training draws it, relative to its source's other photos
 
 
 def read_manifest(
@@ -39,6 +40,7 @@ def read_manifest(
     source_column: str = "source",
     source_prefix: str | None = None,
     exclude: Mapping[str, Sequence[str]] | None = None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[Sample]:
     """Read a CSV manifest (``path,label[,split][,group][,source]``); paths are relative to
     its folder.
@@ -51,13 +53,15 @@ def read_manifest(
         label_map: rename labels on the way in (e.g. ``{"porcelain": "ceramic"}``).
         exclude: drop rows whose column holds one of the values
             (``{"category": ["animal_elephant"]}``).
+        weights: draw rows whose column holds a value this many times as often as the
+            rest of their source (``{"category": {"menorah": 3}}``); several matches multiply.
     """
     manifest = Path(manifest)
     if not manifest.is_file():
         raise ConfigError(f"manifest {manifest} does not exist; check the data path.")
     try:
         samples = _read_rows(
-            manifest, group_column, label_map, source_column, source_prefix, exclude
+            manifest, group_column, label_map, source_column, source_prefix, exclude, weights
         )
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(
@@ -76,6 +80,7 @@ def _read_rows(
     source_column: str,
     source_prefix: str | None,
     exclude: Mapping[str, Sequence[str]] | None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[Sample]:
     root = manifest.parent
     label_map = dict(label_map or {})
@@ -89,12 +94,14 @@ def _read_rows(
                 "with at least 'path,label' (optional 'split', 'group')."
             )
         drop = {column: set(values) for column, values in (exclude or {}).items()}
-        absent = sorted(set(drop) - set(reader.fieldnames or []))
-        if absent:
-            raise ConfigError(
-                f"manifest {manifest} has no column(s) {absent} to exclude by; its columns "
-                f"are {reader.fieldnames}."
-            )
+        weights = {column: dict(values) for column, values in (weights or {}).items()}
+        for what, columns in (("exclude", drop), ("weight", weights)):
+            absent = sorted(set(columns) - set(reader.fieldnames or []))
+            if absent:
+                raise ConfigError(
+                    f"manifest {manifest} has no column(s) {absent} to {what} by; its "
+                    f"columns are {reader.fieldnames}."
+                )
         for line, row in enumerate(reader, start=2):
             if any((row.get(column) or "").strip() in values for column, values in drop.items()):
                 continue
@@ -111,9 +118,17 @@ def _read_rows(
                     split=split,
                     group=(row.get(group_column) or "").strip() or None,
                     source=_source_name(source_prefix, row.get(source_column)),
+                    weight=_row_weight(row, weights),
                 )
             )
     return samples
+
+
+def _row_weight(row: Mapping[str, str], weights: Mapping[str, Mapping[str, float]]) -> float:
+    weight = 1.0
+    for column, values in weights.items():
+        weight *= float(values.get((row.get(column) or "").strip(), 1.0))
+    return weight
 
 
 def _source_name(prefix: str | None, value: str | None) -> str | None:

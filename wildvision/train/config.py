@@ -44,7 +44,13 @@ class DataSource:
     source_column: str = "source"  # the manifest column that ``balance_sources`` balances
     name: str | None = None  # prefixed to each photo's source ("broad/caltech101")
     exclude: dict[str, list[str]] = field(default_factory=dict)  # column -> values to drop
+    # column -> value -> how much more often those photos are drawn within their source
+    # (``{"category": {"menorah": 3}}``: hard look-alikes weighted up, the split unchanged)
+    weights: dict[str, dict[str, float]] = field(default_factory=dict)
     count: int | None = None  # how many images a ``synthetic:`` source renders
+    # ``synthetic:lookalikes``: the labels whose *training* photos are re-rendered in other
+    # materials (gilt, bronze, silver, dark wood, jade, ...) as label ``other``
+    from_labels: list[str] = field(default_factory=list)
     # split this source on its own, by a stable hash of each photo's group (or file), so
     # adding or removing it leaves every other source's train/val/test split as it was
     own_split: bool = False
@@ -62,6 +68,10 @@ class AugmentConfig:
     blur: float = 0.1
     jpeg_quality_min: int = 40
     listing: float = 0.0  # strength of listing-style effects (0 = off, 1 = full)
+    # share of photos (of every label alike) set into a dealer's advertising card: on a
+    # canvas at 20-100% of the frame, with price, slogans, badges, strips, shop address,
+    # borders or several views (``listing_cards``)
+    card: float = 0.0
 
 
 @dataclass

@@ -37,8 +37,9 @@ def build_loaders(
     if not len(train_set):
         raise ConfigError("the training split is empty; add photos or lower the val/test fractions")
     sources = [x.source for x in splits["train"]] if config.balance_sources else None
+    weights = [x.weight for x in splits["train"]]
     sampler = (
-        balanced_sampler(train_set.targets, config.seed, sources)
+        balanced_sampler(train_set.targets, config.seed, sources, weights)
         if config.balance_classes
         else None
     )

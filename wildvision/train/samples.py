@@ -24,6 +24,8 @@ from ..verdicts import is_verdict_file, read_verdicts
 from .config import DataSource
 
 SYNTHETIC_PREFIX = "synthetic:"
+#: A source made from the training split itself: its carvings re-rendered in other materials.
+LOOKALIKES_SOURCE = f"{SYNTHETIC_PREFIX}lookalikes"
 
 
 def samples_from_source(
@@ -56,6 +58,7 @@ def samples_from_source(
             source_column=source.source_column,
             source_prefix=source.name,
             exclude=source.exclude,
+            weights=source.weights,
         )
     if source.name:  # an image-folder tree has no source column: the name is the source
         found = [s if s.source else replace(s, source=source.name) for s in found]
@@ -105,12 +108,36 @@ def hashed_split(sample: Sample, seed: int, val_fraction: float, test_fraction: 
     return "val" if draw < test_fraction + val_fraction else "train"
 
 
+def lookalike_samples(
+    source: DataSource, train: Sequence[Sample], seed: int = 0, cache_dir: str | Path = "runs"
+) -> list[Sample]:
+    """``synthetic:lookalikes``: the training photos of ``source.from_labels`` re-rendered
+    as gilt, bronze, silver, dark wood, jade and ebony (``wildvision.train.materials``),
+    label ``other``, training split only; ``count`` of them (default: one per photo)."""
+    if not source.from_labels:
+        raise ConfigError(
+            f"{source.source} needs 'from_labels': the labels whose training photos are "
+            "re-rendered in other materials, e.g. [ivory, bone]."
+        )
+    photos = [s for s in train if s.label in source.from_labels]
+    if not photos:
+        raise ConfigError(
+            f"{source.source}: the training split has no photos of {source.from_labels}; "
+            f"its labels are {sorted({s.label for s in train})}."
+        )
+    from .materials import render_lookalikes
+
+    name = source.name or "synthetic/lookalikes"
+    folder = Path(cache_dir) / ".synthetic"
+    return render_lookalikes(photos, folder, source.count, seed=seed, source=name)
+
+
 def _render_synthetic(source: DataSource, seed: int, cache_dir: Path) -> Path:
     kind = source.source[len(SYNTHETIC_PREFIX) :]
     if kind != "graphics":
         raise ConfigError(
-            f"unknown synthetic source {source.source!r}; the one there is is "
-            f"'{SYNTHETIC_PREFIX}graphics'."
+            f"unknown synthetic source {source.source!r}; there are "
+            f"'{SYNTHETIC_PREFIX}graphics' and '{LOOKALIKES_SOURCE}'."
         )
     if not source.count or source.count < 1:
         raise ConfigError(f"{source.source} needs 'count': how many images to render.")

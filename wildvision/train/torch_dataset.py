@@ -65,22 +65,26 @@ def eval_dataset(
 
 
 def balanced_sampler(
-    targets: Sequence[int], seed: int, sources: Sequence[str | None] | None = None
+    targets: Sequence[int],
+    seed: int,
+    sources: Sequence[str | None] | None = None,
+    weights: Sequence[float] | None = None,
 ) -> WeightedRandomSampler:
     """Draw each class equally often (with replacement), one epoch = len(targets) draws.
 
     With ``sources``, each source within a class is also drawn equally often, so one big
-    source (and its backgrounds) cannot dominate its class.
+    source (and its backgrounds) cannot dominate its class. ``weights`` (a photo's
+    ``Sample.weight``) shift draws between the photos of one source, not between sources.
     """
-    if sources is None:
-        counts = Counter(targets)
-        weights = torch.tensor([1.0 / counts[t] for t in targets], dtype=torch.double)
-    else:
-        per_source = Counter(zip(targets, sources))
-        sources_in = Counter(t for t, _ in per_source)
-        weights = torch.tensor(
-            [1.0 / (sources_in[t] * per_source[(t, s)]) for t, s in zip(targets, sources)],
-            dtype=torch.double,
-        )
+    weights = [1.0] * len(targets) if weights is None else [float(w) for w in weights]
+    groups = list(zip(targets, sources)) if sources is not None else [(t, None) for t in targets]
+    group_weight: Counter = Counter()
+    for group, weight in zip(groups, weights):
+        group_weight[group] += weight
+    groups_in = Counter(t for t, _ in group_weight)
+    draws = torch.tensor(
+        [w / (groups_in[g[0]] * group_weight[g]) for g, w in zip(groups, weights)],
+        dtype=torch.double,
+    )
     generator = torch.Generator().manual_seed(seed)
-    return WeightedRandomSampler(weights, num_samples=len(targets), generator=generator)
+    return WeightedRandomSampler(draws, num_samples=len(targets), generator=generator)

@@ -29,7 +29,14 @@ from .model_factory import build_spec, create_model, load_initial_weights
 from .operating_points import fit_operating_points
 from .optim import build_optimizer
 from .run import METRIC_FIELDS, Run
-from .samples import class_counts, samples_from_source, split_samples, subsample_per_class
+from .samples import (
+    LOOKALIKES_SOURCE,
+    class_counts,
+    lookalike_samples,
+    samples_from_source,
+    split_samples,
+    subsample_per_class,
+)
 
 
 @dataclass
@@ -253,7 +260,10 @@ def restore_training(
 
 def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
     samples: list[Sample] = []
+    derived = [d for d in config.data if d.source == LOOKALIKES_SOURCE]
     for source in config.data:
+        if source in derived:
+            continue
         samples.extend(
             samples_from_source(
                 source,
@@ -272,6 +282,10 @@ def gather_splits(config: TrainConfig) -> dict[str, list[Sample]]:
     if config.train_limit_per_class:
         splits["train"] = subsample_per_class(
             splits["train"], config.train_limit_per_class, config.seed
+        )
+    for source in derived:  # made from the train split only, so no test photo lends a shape
+        splits["train"] += lookalike_samples(
+            source, splits["train"], config.seed, config.output_dir
         )
     return splits
 

@@ -15,6 +15,7 @@ from ..preprocess import normalize, preprocess
 from ..spec import ModelSpec
 from .config import AugmentConfig
 from .listing_augment import listing_effects
+from .listing_cards import ListingCard
 
 
 def build_train_transform(
@@ -23,14 +24,17 @@ def build_train_transform(
     pool: Sequence[str | Path] = (),
     seed: int | None = None,
 ) -> A.Compose:
-    """Random crop, flip, rotation, colour, listing-style effects (when ``augment.listing`` is
-    above 0, pasting material from ``pool`` photos), greyscale, blur and JPEG re-compression.
+    """Random crop, flip, rotation, colour, advertising cards (``augment.card``), listing-style
+    effects (when ``augment.listing`` is above 0, pasting material from ``pool`` photos),
+    greyscale, blur and JPEG re-compression.
 
     Greyscale is applied at random so the model cannot learn "colour means ivory" (the museum
     ceramics are far more often greyscale than the ivory).
     """
     size = spec.input_size
     listing = listing_effects(pool, augment.listing) if augment.listing > 0 else []
+    if augment.card > 0:  # every label alike, before the other listing effects
+        listing = [ListingCard(size, spec.crop_pct, p=augment.card), *listing]
     return A.Compose(
         [
             A.RandomResizedCrop(
