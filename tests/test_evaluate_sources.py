@@ -71,7 +71,7 @@ def test_false_flags_by_source_and_category(manifest, tmp_path):
     from wildvision.evaluation.evaluate import evaluate
 
     out = tmp_path / "out"
-    metrics = evaluate(StubClassifier(), manifest, shift=False, output_dir=out)["clean"]
+    metrics = evaluate(StubClassifier(), manifest, shift=False, card=False, output_dir=out)["clean"]
     assert metrics["other_false_flag_rate"] == 0.25  # o0 and o2 of eight
     assert metrics["false_flags_by_source"] == {
         "instagram": {"photos": 4, "flagged": 0.5, "blocked": 0.25},
@@ -90,7 +90,9 @@ def test_false_flags_by_source_and_category(manifest, tmp_path):
 def test_recall_at_false_flags_and_expected_precision(manifest):
     from wildvision.evaluation.evaluate import evaluate
 
-    metrics = evaluate(StubClassifier(), manifest, shift=False, prevalence=0.01)["clean"]
+    metrics = evaluate(StubClassifier(), manifest, shift=False, card=False, prevalence=0.01)[
+        "clean"
+    ]
     # 1% or 0.1% of eight ordinary photos: none may pass, so the cut is above their 0.92
     assert metrics["ivory_recall_at_false_flags"] == {"0.01": 0.5, "0.001": 0.5}
     # flagged: R = 3/4 of ivory, F = 2/8 of other; blocked: R = 2/4, F = 1/8
@@ -105,7 +107,7 @@ def test_data_without_the_columns_gives_empty_tables(tmp_path):
 
     path = tmp_path / "m.csv"
     path.write_text("path,label\no0.jpg,other\ni0.jpg,ivory\n")
-    metrics = evaluate(StubClassifier(), path, shift=False)["clean"]
+    metrics = evaluate(StubClassifier(), path, shift=False, card=False)["clean"]
     assert metrics["false_flags_by_source"] == metrics["false_flags_by_category"] == {}
     assert read_column(path, "category") == {} and read_column(tmp_path / "none", "x") == {}
     assert read_column(path, "label") == {
@@ -119,7 +121,7 @@ def test_without_ordinary_photos_the_budget_figures_are_none(tmp_path):
 
     path = tmp_path / "m.csv"
     path.write_text("path,label\ni0.jpg,ivory\nb0.jpg,bone\n")
-    metrics = evaluate(StubClassifier(), path, shift=False)["clean"]
+    metrics = evaluate(StubClassifier(), path, shift=False, card=False)["clean"]
     assert metrics["ivory_recall_at_false_flags"] == {"0.01": None, "0.001": None}
     assert metrics["expected_precision"]["ivory"] == {"flagged": None, "blocked": None}
     h = headline(metrics)
@@ -131,7 +133,7 @@ def test_without_ordinary_photos_the_budget_figures_are_none(tmp_path):
 def test_headline_and_budget_cells(manifest):
     from wildvision.evaluation.evaluate import budget_cells, evaluate, headline, headline_cells
 
-    h = headline(evaluate(StubClassifier(), manifest, shift=False)["clean"])
+    h = headline(evaluate(StubClassifier(), manifest, shift=False, card=False)["clean"])
     assert h["ivory_recall_at_1pct_false_flags"] == h["ivory_recall_at_0.1pct_false_flags"] == 0.5
     assert budget_cells(h) == "0.500 | 0.500"
     assert headline_cells(h).endswith("| 25.00%")
@@ -152,7 +154,7 @@ def test_cli_prints_the_tables(manifest, tmp_path, monkeypatch, capsys):
     from wildvision.cli import main
 
     monkeypatch.setattr("wildvision.evaluation.evaluate.Classifier", StubClassifier)
-    args = ["evaluate", "--model", "stub.onnx", "--data", str(manifest), "--no-shift"]
+    args = ["evaluate", "--model", "stub.onnx", "--data", str(manifest), "--no-shift", "--no-card"]
     assert main([*args, "--prevalence", "0.02"]) == 0
     out = capsys.readouterr().out
     assert "ivory recall at false flags on 'other': 50.00% at 1.0%, 50.00% at 0.1%" in out

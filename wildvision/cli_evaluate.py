@@ -20,6 +20,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         split=split,
         category_column=args.category_column,
         shift=not args.no_shift,
+        card=not args.no_card,
+        robustness=args.robustness,
         output_dir=args.output_dir,
         tta_flip=args.tta_flip,
         prevalence=args.prevalence,
@@ -44,8 +46,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             ("category", "false_flags_by_category"),
         ):
             _print_false_flags(title, report.get(key) or {})
+    if args.robustness:
+        from .evaluation.robustness import robustness_markdown
+
+        print("robustness (each held-out effect alone, at the model's own thresholds):")
+        print(robustness_markdown(summary["clean"]["robustness"]), end="")
     if args.output_dir:
-        print(f"wrote {args.output_dir}/metrics.json and report.html")
+        also = ", robustness.md and .png" if args.robustness else ""
+        print(f"wrote {args.output_dir}/metrics.json and report.html{also}")
     return 0
 
 
@@ -96,10 +104,19 @@ def add_evaluate_verb(verbs: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--data",
         required=True,
-        help="a training run folder (its split's photos), a manifest or an image folder",
+        nargs="+",
+        help="training run folders (their split's photos), manifests or image folders; "
+        "several are scored together, each a source of its own",
     )
     p.add_argument("--split", default="test", help="split to use when the data has one, or 'all'")
     p.add_argument("--no-shift", action="store_true", help="skip the shift test")
+    p.add_argument("--no-card", action="store_true", help="skip the card test")
+    p.add_argument(
+        "--robustness",
+        action="store_true",
+        help="add the robustness table: each held-out listing effect alone, caught and "
+        "ordinary flagged at the model's own thresholds",
+    )
     p.add_argument(
         "-o", "--output-dir", default=None, help="write metrics.json and report.html here"
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 
 from .._atomic import atomic_write_text
 from .._extras import require_extra
@@ -19,6 +20,7 @@ from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
 from . import REQUIRED
+from .effects import render_card_test
 from .metrics import (
     classification_report,
     expected_precision,
@@ -26,6 +28,7 @@ from .metrics import (
     recalls_at_false_flags,
 )
 from .report import reliability, write_report  # gated on the [eval] extra, as below
+from .robustness import robustness_table, write_robustness
 from .samples import Sample, load_samples
 
 require_extra("eval", REQUIRED, "wildvision evaluation")  # before tqdm
@@ -44,26 +47,34 @@ RUN_MARKERS = ("config.yaml", "spec.json")
 
 def evaluate(
     model: str | os.PathLike | Classifier | None,
-    data: str | os.PathLike | Run,
+    data: str | os.PathLike | Run | Sequence[str | os.PathLike | Run],
     *,
     split: str | None = "test",
     group_column: str = "group",
     category_column: str = "category",
     shift: bool = True,
+    card: bool = True,
+    robustness: bool = False,
     batch_size: int = 32,
     output_dir: str | os.PathLike | None = None,
     tta_flip: bool = False,
     prevalence: float = 0.01,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``data``: a training run (a ``Run`` or its folder: its split's
-    photos), a manifest, or an image folder.
+    photos), a manifest, or an image folder; or a list of them, scored together (e.g. a
+    run's test split and a stream of real posts, each its own source in the tables).
 
     Args:
         split: keep only rows of this split when the data has a ``split`` column; ``None``
-            uses every row.
+            uses every row. Data without the column is used whole.
         category_column: the manifest column whose values break the false flags down by
             category (e.g. ``animal_elephant``, ``piano``); ignored when absent.
         shift: also score the shift test (each photo re-rendered as a listing).
+        card: also score the card test (each photo on a held-out advertising card, at
+            30-70% of its width, half of them with price and slogans).
+        robustness: add the robustness table (``clean["robustness"]``; each held-out effect
+            of ``effects.EFFECTS`` alone, caught and ordinary flagged at the model's own
+            thresholds), and with ``output_dir`` its ``robustness.md`` and ``.png``.
         output_dir: write ``metrics.json`` and ``report.html`` there.
         tta_flip: average each photo's probabilities with its mirror image's (when ``model``
             is not already a ``Classifier``).
@@ -89,20 +100,27 @@ def evaluate(
             f"{prevalence!r} (e.g. 0.01 for 1%)."
         )
     classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
-    data = _manifest_of(data)
-    samples = load_samples(data, group_column=group_column)
-    if split and any(s.split for s in samples):
-        samples = [s for s in samples if s.split == split]
-    if not samples:
-        raise ConfigError(f"no photos to evaluate in {data} (split={split!r}).")
+    sources = list(data) if isinstance(data, (list, tuple)) else [data]
+    samples: list[Sample] = []
+    categories: dict[Path, str] = {}
+    for source in sources:
+        manifest = _manifest_of(source)
+        found = load_samples(manifest, group_column=group_column)
+        if split and any(s.split for s in found):
+            found = [s for s in found if s.split == split]
+        if not found:
+            raise ConfigError(f"no photos to evaluate in {manifest} (split={split!r}).")
+        samples += found
+        categories.update(read_column(manifest, category_column))
     unknown = sorted({s.label for s in samples} - set(classifier.labels))
     if unknown:
         raise ConfigError(f"data labels {unknown} are not model labels {classifier.labels}.")
 
-    conditions = {"clean": [s.path for s in samples]}
+    conditions: dict[str, Iterable[Any]] = {"clean": [s.path for s in samples]}
     if shift:
-        conditions["shift"] = _shifted(samples)
-    categories = read_column(data, category_column)
+        conditions["shift"] = _rendered(samples, "shift")
+    if card:
+        conditions["card"] = _rendered(samples, "card")
     results = {
         name: _score(classifier, samples, inputs, batch_size, name, categories, prevalence)
         for name, inputs in conditions.items()
@@ -112,9 +130,13 @@ def evaluate(
         metrics.update(
             model=str(classifier.model_path),
             model_version=classifier.spec.version,
-            data=str(data),
+            data=", ".join(str(_manifest_of(source)) for source in sources),
             split=split,
             tta_flip=classifier.tta_flip,
+        )
+    if robustness:
+        summary["clean"]["robustness"] = robustness_table(
+            classifier, samples, batch_size=batch_size, progress=_progress
         )
     if output_dir:
         folder = Path(output_dir)
@@ -123,11 +145,7 @@ def evaluate(
 
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
-            if condition == "shift":
-                from .shift import render_shifted
-
-                return render_shifted(load_image(photo), index)
-            return photo
+            return photo if condition == "clean" else _render(condition, photo, index)
 
         write_report(
             folder / "report.html",
@@ -136,6 +154,9 @@ def evaluate(
             f"wildvision evaluation: {Path(str(classifier.model_path)).name}",
             render_error,
         )
+        if robustness:
+            title = f"{Path(str(classifier.model_path)).name} ({classifier.spec.version})"
+            write_robustness(folder, summary["clean"]["robustness"], title)
     return summary
 
 
@@ -208,15 +229,28 @@ def _manifest_of(data: str | os.PathLike | Run) -> str | os.PathLike:
     return Run.open(data).splits_path
 
 
-def _shifted(samples: Sequence[Sample]) -> Iterable[Any]:
-    """Shift-test renderings, made lazily; an unreadable photo passes through to fail later."""
-    from .shift import render_shifted  # only for the shift test
+def _render(condition: str, photo: Any, index: int) -> Image.Image:
+    """Photo ``index`` as the ``shift`` or ``card`` test shows it."""
+    image = load_image(photo)
+    if condition == "shift":
+        from .shift import render_shifted
 
+        return render_shifted(image, index)
+    return render_card_test(image, index)
+
+
+def _rendered(samples: Sequence[Sample], condition: str) -> Iterable[Any]:
+    """Shift- or card-test renderings, made lazily; an unreadable photo passes through to
+    fail later, as an error row."""
     for index, sample in enumerate(samples):
         try:
-            yield np.asarray(render_shifted(load_image(sample.path), index))
+            yield np.asarray(_render(condition, sample.path, index))
         except ImageError:
             yield sample.path
+
+
+def _progress(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
+    return tqdm(items, total=total, desc=desc, leave=False)
 
 
 def _score(
