@@ -76,3 +76,66 @@ def test_ingraph_tta_flip_averages_the_photo_and_its_mirror(ingraph_model, photo
     expected = {k: (a[k] + b[k]) / 2 for k in a}
     flipped = Classifier(ingraph_model, tta_flip=True).predict(photo)
     assert flipped.scores == pytest.approx(expected, abs=1e-5)
+
+
+def carded(photo: Image.Image, size=(900, 600), at=(60, 140), strip=True) -> np.ndarray:
+    """``photo`` on a white card with a blue strip at the bottom: uniform margins."""
+    card = np.full((size[1], size[0], 3), 255, np.uint8)
+    pixels = np.asarray(photo.convert("RGB").resize((300, 240)))
+    card[at[1] : at[1] + 240, at[0] : at[0] + 300] = pixels
+    if strip:
+        card[-40:] = (20, 60, 140)
+    return card
+
+
+@pytest.mark.parametrize("size", [(900, 600), (500, 800)])
+def test_graph_trimming_matches_python(size):
+    from wildvision.preprocess import margin_box
+    from wildvision.train.ingraph import margin_box as graph_box
+
+    spec = ModelSpec(labels=("a",), trim_margins=12)
+    photo = Image.open(skimage_photo("coffee.png"))
+    card = carded(photo, size)
+    assert margin_box(card, 12) == (60, 140, 360, 380)  # the photo: white rows, strip, columns
+    top, bottom, left, right = (int(v) for v in graph_box(torch.from_numpy(card)[None], 12))
+    assert (left, top, right, bottom) == (60, 140, 360, 380)
+    expected = preprocess(Image.fromarray(card), spec)
+    with torch.no_grad():
+        actual = InGraphPreprocess(spec)(torch.from_numpy(card)[None])[0].numpy()
+    levels = np.abs(actual - expected) * 127.5
+    assert levels.mean() < 0.5 and np.percentile(levels, 99.9) <= 3.0
+    untrimmed = preprocess(Image.fromarray(card), ModelSpec(labels=("a",)))
+    assert np.abs(untrimmed - expected).mean() > 0.1  # trimming changed the view
+
+
+def test_trimming_leaves_photos_without_uniform_margins_alone():
+    from wildvision.preprocess import margin_box, trim_margins
+
+    photo = Image.open(skimage_photo("chelsea.png")).convert("RGB")
+    assert margin_box(np.asarray(photo), 12) == (0, 0, *photo.size)
+    assert trim_margins(photo, 12) is photo
+    blank = np.full((100, 200, 3), 255, np.uint8)
+    blank[50, 50] = 0  # a speck on a flat image: kept whole, not blown up
+    assert margin_box(blank, 12) == (0, 0, 200, 100)
+    with pytest.raises(Exception, match="trim_margins must be null or a whole number"):
+        ModelSpec(labels=("a",), trim_margins=-1)
+
+
+def test_a_trimming_in_graph_export_agrees_with_python(tiny_run, photo_folder, tmp_path):
+    """A batch of two cards of one size with different margins: each image its own box."""
+    photos = sorted(photo_folder.rglob("*.jpg"))[::4]
+    updates = {"trim_margins": 12}
+    path = export_ingraph(
+        tiny_run.run_dir, tmp_path / "t.onnx", images=photos, spec_updates=updates
+    )
+    ingraph = Classifier(path)
+    assert ingraph.spec.trim_margins == 12
+    sources = [Image.open(p) for p in photos[:2]]
+    cards = [carded(sources[0]), carded(sources[1], at=(500, 40), strip=False)]
+    from wildvision.train.export import export_onnx
+
+    standard = Classifier(export_onnx(tiny_run.run_dir, tmp_path / "s.onnx", spec_updates=updates))
+    a = list(standard.predict_batch(cards))
+    b = list(ingraph.predict_batch(cards, batch_size=2))
+    assert [p.label for p in a] == [p.label for p in b]
+    assert max(abs(x.scores[k] - y.scores[k]) for x, y in zip(a, b) for k in x.scores) <= 0.02

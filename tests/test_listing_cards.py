@@ -75,3 +75,18 @@ def test_a_real_photo_card_is_what_preprocess_would_cut_from_the_whole_card():
     served = preprocess(card, spec).transpose(1, 2, 0) * np.array(spec.std) + np.array(spec.mean)
     assert view.shape == served.shape
     assert np.abs(view - served).mean() < 0.03  # the same framing (resampling differs a little)
+
+
+def test_with_trimming_the_card_is_seen_as_the_trimming_model_sees_it():
+    """With the spec's ``trim_margins`` the card's uniform border is cut before the view,
+    exactly where ``preprocess`` cuts it for the served model."""
+    from wildvision import ModelSpec
+    from wildvision.preprocess import preprocess
+
+    photo = Image.open(skimage_photo("coffee.png")).convert("RGB").resize((224, 224))
+    spec = ModelSpec(labels=("a", "b"), trim_margins=12)
+    for seed in range(5):
+        card = render_card(photo, random.Random(seed))
+        view = np.asarray(served_view(card, 224, 0.875, trim=12), dtype=np.float32) / 255
+        served = preprocess(card, spec).transpose(1, 2, 0) * 0.5 + 0.5
+        assert np.abs(view - served).mean() < 0.03

@@ -116,9 +116,7 @@ def test_evaluate_scores_several_sources_with_the_card_test_and_the_table(
         writer = csv.writer(handle)
         writer.writerow(["path", "label", "source", "category"])
         writer.writerow([str(photos[2].path), "other", "posts", "social_post"])
-    monkeypatch.setattr(
-        "wildvision.evaluation.evaluate.Classifier", type("Stub", (WhiteShy,), {})
-    )
+    monkeypatch.setattr("wildvision.evaluation.evaluate.Classifier", type("Stub", (WhiteShy,), {}))
     out = tmp_path / "out"
     args = ["evaluate", "--data", str(first), str(second), "--no-shift", "--robustness"]
     assert main([*args, "-o", str(out)]) == 0

@@ -1,7 +1,8 @@
 """Spec-driven preprocessing: RGB image -> normalised CHW float32 array.
 
 This is timm's evaluation transform (resize the shorter side to ``floor(size / crop_pct)``,
-centre-crop ``size``, scale to [0, 1], normalise), written with Pillow and numpy so the
+centre-crop ``size``, scale to [0, 1], normalise), after cutting uniform margins when the
+spec asks (``trim_margins``, from 0.4.0), written with Pillow and numpy so the
 inference floor needs no torch. Photos are decoded for it by ``decode_for_model`` (big JPEGs
 at reduced scale). Training validates, calibrates and quantizes through these same two
 functions, so the model is fitted and evaluated on exactly the pixels it is served.
@@ -67,6 +68,39 @@ def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:
     return image.crop((left, top, left + size, top + size))
 
 
+#: The smallest share of each side that trimming keeps: a flat image with a speck in it is
+#: left whole rather than blown up around the speck.
+MIN_TRIMMED_SHARE = 0.1
+
+
+def margin_box(pixels: np.ndarray, tolerance: int) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` of ``pixels`` (HxWx3 uint8) without its uniform
+    margins: first the rows at the top and bottom whose every pixel is one colour (each
+    channel's range along the row at most ``tolerance``), then, within the rows kept, the
+    columns at the left and right alike. The whole image when nothing would be cut or what
+    is left would be under ``MIN_TRIMMED_SHARE`` of a side. The in-graph model computes the
+    same box (``wildvision.train.ingraph``)."""
+    h, w = pixels.shape[:2]
+    flat_rows = (np.ptp(pixels, axis=1) <= tolerance).all(axis=1)
+    rows = np.flatnonzero(~flat_rows)
+    if not len(rows):
+        return 0, 0, w, h
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    flat_columns = (np.ptp(pixels[top:bottom], axis=0) <= tolerance).all(axis=1)
+    columns = np.flatnonzero(~flat_columns)
+    left, right = (int(columns[0]), int(columns[-1]) + 1) if len(columns) else (0, w)
+    if bottom - top < MIN_TRIMMED_SHARE * h or right - left < MIN_TRIMMED_SHARE * w:
+        return 0, 0, w, h
+    return left, top, right, bottom
+
+
+def trim_margins(image: Image.Image, tolerance: int) -> Image.Image:
+    """``image`` cropped to ``margin_box``: a product on a plain card or canvas keeps its
+    text and layout but loses the empty border around them."""
+    box = margin_box(np.asarray(image.convert("RGB")), tolerance)
+    return image if box == (0, 0, *image.size) else image.crop(box)
+
+
 def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
     """HxWx3 uint8 -> 3xHxW float32, scaled to [0, 1] and normalised by the spec's mean/std."""
     mean = np.asarray(spec.mean, dtype=np.float32) * 255.0
@@ -76,7 +110,10 @@ def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
 
 
 def preprocess(image: Image.Image, spec: ModelSpec) -> np.ndarray:
-    """One RGB image -> a 3xHxW float32 array ready for the model."""
+    """One RGB image -> a 3xHxW float32 array ready for the model (its uniform margins cut
+    first when the spec says ``trim_margins``)."""
+    if spec.trim_margins is not None:
+        image = trim_margins(image, spec.trim_margins)
     return normalize(np.asarray(resize_and_crop(image, spec), dtype=np.uint8), spec)
 
 

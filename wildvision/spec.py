@@ -70,6 +70,10 @@ class ModelSpec:
     budgets: Mapping[str, float] | None = None
     guard: Guard | None = None
     embedding_size: int | None = None  # width of the model's ``embedding`` output, if any
+    # cut uniform margins before the resize: rows, then columns, at the photo's edges whose
+    # every pixel is one colour within this many levels (0-255) per channel; None = off.
+    # A product small on a white card then fills the model's view (``preprocess.trim_margins``)
+    trim_margins: int | None = None
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -179,6 +183,13 @@ class ModelSpec:
             bad = {k: v for k, v in self.budgets.items() if k not in DECISIONS or not 0 <= v <= 1}
             if bad:
                 fail(f"budgets must map 'review'/'block' to a rate in [0, 1], got {bad}")
+        if self.trim_margins is not None and not (
+            isinstance(self.trim_margins, int) and 0 <= self.trim_margins <= 64
+        ):
+            fail(
+                "trim_margins must be null or a whole number of levels in [0, 64], "
+                f"got {self.trim_margins!r}"
+            )
         if self.guard is not None:
             g = self.guard
             if not (isinstance(g.k, int) and g.k >= 1 and 0 <= g.block_distance <= 2):

@@ -129,6 +129,9 @@ class TrainConfig:
     guard_block_keep: float = 0.98
     guard_review_keep: float = 0.995
     guard_bank_size: int = 1024  # 5 MB of float32 in the graph at lite0's 1,280 features
+    # cut uniform margins before the resize, in training and in the exported model (the
+    # spec's ``trim_margins``: a tolerance in 0-255 levels, e.g. 12); null = off
+    trim_margins: int | None = None
     pool_labels: list[str] = field(default_factory=lambda: ["other"])
     version: str = "0.1.0"
     output_dir: str = "runs"

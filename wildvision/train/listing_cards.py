@@ -17,6 +17,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from ..preprocess import trim_margins
 from ._graphics_tools import _font, _price
 from .listing_augment import SeededTransform
 
@@ -247,9 +248,14 @@ def _badge(pen: ImageDraw.ImageDraw, rng: random.Random, size: tuple[int, int], 
     pen.text((cx, cy), rng.choice(_BADGES), fill=(255, 255, 255), font=face, anchor="mm")
 
 
-def served_view(card: Image.Image, size: int, crop_pct: float) -> Image.Image:
-    """What the served model sees of a whole card: shorter side resized to ``size /
-    crop_pct`` and the centre ``size`` x ``size`` cut out (as ``preprocess`` does)."""
+def served_view(
+    card: Image.Image, size: int, crop_pct: float, trim: int | None = None
+) -> Image.Image:
+    """What the served model sees of a whole card: its uniform margins cut when ``trim``
+    (the spec's ``trim_margins``), shorter side resized to ``size / crop_pct`` and the
+    centre ``size`` x ``size`` cut out (as ``preprocess`` does)."""
+    if trim is not None:
+        card = trim_margins(card, trim)
     w, h = card.size
     short = size / crop_pct
     scale = short / min(w, h)
@@ -264,13 +270,15 @@ class ListingCard(SeededTransform):
     """The photo as the product of an advertising card, seen as the served model sees the
     card (size and centre crop of the model's spec)."""
 
-    def __init__(self, size: int = 224, crop_pct: float = 0.875, p: float = 0.5) -> None:
+    def __init__(
+        self, size: int = 224, crop_pct: float = 0.875, trim: int | None = None, p: float = 0.5
+    ) -> None:
         super().__init__(p=p)
-        self.size, self.crop_pct = size, crop_pct
+        self.size, self.crop_pct, self.trim = size, crop_pct, trim
 
     def draw(self, img: np.ndarray, rng: random.Random) -> np.ndarray:
         card = render_card(Image.fromarray(img), rng)
-        view = served_view(card, self.size, self.crop_pct)
+        view = served_view(card, self.size, self.crop_pct, self.trim)
         if view.size != (img.shape[1], img.shape[0]):
             view = view.resize((img.shape[1], img.shape[0]), Image.Resampling.BICUBIC)
         return np.asarray(view)

@@ -126,7 +126,7 @@ def _train(
             version=config.version,
             block_threshold=config.block_threshold,
             review_threshold=config.review_threshold,
-        )
+        ).with_updates(trim_margins=config.trim_margins)
         run = runtime.share(Run.create(config, spec, splits) if runtime.is_main else None)
     labels = list(spec.labels)
     device = runtime.device

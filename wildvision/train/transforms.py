@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..preprocess import normalize, preprocess
+from ..preprocess import normalize, preprocess, trim_margins
 from ..spec import ModelSpec
 from .config import AugmentConfig
 from .listing_augment import listing_effects
@@ -34,7 +34,8 @@ def build_train_transform(
     size = spec.input_size
     listing = listing_effects(pool, augment.listing) if augment.listing > 0 else []
     if augment.card > 0:  # every label alike, before the other listing effects
-        listing = [ListingCard(size, spec.crop_pct, p=augment.card), *listing]
+        card = ListingCard(size, spec.crop_pct, trim=spec.trim_margins, p=augment.card)
+        listing = [card, *listing]
     return A.Compose(
         [
             A.RandomResizedCrop(
@@ -80,6 +81,8 @@ class TrainTransform:
         self.pipeline.set_random_seed(seed)
 
     def __call__(self, image: Image.Image) -> torch.Tensor:
+        if self.spec.trim_margins is not None:  # as the served model will cut them
+            image = trim_margins(image, self.spec.trim_margins)
         pixels = self.pipeline(image=np.asarray(image, dtype=np.uint8))["image"]
         return torch.from_numpy(normalize(pixels, self.spec))
 
