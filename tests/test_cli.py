@@ -50,7 +50,7 @@ def test_evaluate_writes_metrics(tiny_model, tiny_run, tmp_path, capsys):
     args = ["evaluate", "--model", str(tiny_model), "--data", str(splits), "-o", str(tmp_path)]
     assert main(args) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert set(metrics) == {"clean", "shift"}
+    assert set(metrics) == {"clean", "shift", "card"}
     assert metrics["clean"]["count"] == 6 and metrics["clean"]["split"] == "test"
     assert set(metrics["shift"]["per_class"]) == {"animal", "drink"}
     assert (tmp_path / "report.html").read_text().startswith("<!DOCTYPE html>")

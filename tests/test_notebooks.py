@@ -99,7 +99,7 @@ def test_retrain_notebook(monkeypatch, photo_folder, tmp_path):
     run = tmp_path / "retrained"
     assert (run / "model.onnx").is_file() and (run / "metrics.csv").is_file()
     summary = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert set(summary) == {"clean", "shift"}
+    assert set(summary) == {"clean", "shift", "card"}
     assert "clean  accuracy" in text and "shift  accuracy" in text
     assert kinds.count("image/png") >= 2 and "text/html" in kinds
 

@@ -78,6 +78,10 @@ class ModelInfo(BaseModel):
     )
     guard: GuardInfo | None = Field(None, description="The open-set guard, if the model has one.")
     embedding_size: int | None = None
+    trim_margins: int | None = Field(
+        None,
+        description="If set, uniform margins (within this many levels) are cut before the resize.",
+    )
     schema_version: int
     packs: list[PackInfo] = Field(
         default_factory=list,
