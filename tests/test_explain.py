@@ -178,3 +178,28 @@ def test_overlay_colours_heat_red_and_cold_blue():
 def test_jet_runs_from_blue_to_red():
     low, high = jet(np.array([0.0, 1.0]))
     assert low[2] > 100 and low[0] == 0 and high[0] > 100 and high[2] == 0
+
+
+def test_a_trimming_model_explains_the_view_it_predicts_on(spotlight, tmp_path):
+    """With ``trim_margins`` the heatmap covers the trimmed photo, as ``predict`` sees it,
+    not the white card around it."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    from wildvision.preprocess import resize_and_crop, trim_margins
+
+    model = onnx.load(spotlight.model_path)
+    spec = ModelSpec(labels=("lit", "dark"), version="spot-trim", trim_margins=12)
+    del model.metadata_props[:]
+    helper.set_model_props(model, {METADATA_KEY: spec.to_json()})
+    onnx.save(model, tmp_path / "trim.onnx")
+    trimming = Classifier(tmp_path / "trim.onnx")
+    card = white((900, 700))
+    card.paste(Image.open(skimage_photo("chelsea.png")).convert("RGB").resize((300, 200)), (80, 90))
+    result = explain(trimming, card, grid=3)
+    expected = resize_and_crop(trim_margins(card, 12), trimming.spec)
+    assert np.array_equal(np.asarray(result.view), np.asarray(expected))
+    assert not np.array_equal(
+        np.asarray(result.view), np.asarray(explain(spotlight, card, grid=3).view)
+    )
+    assert result.score == pytest.approx(trimming.predict(card).scores[result.label], abs=1e-4)

@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 
 from .classifier import Classifier
 from .imaging import ImageInput
-from .preprocess import normalize, resize_and_crop
+from .preprocess import model_view, normalize
 
 BASELINES = ("mean", "blur")
 
@@ -83,7 +83,7 @@ def explain(
     if not 1 <= patch <= size:
         raise ValueError(f"patch must be between 1 and the input size {size}, got {patch}.")
 
-    view = resize_and_crop(classifier.load(image), spec)
+    view = model_view(classifier.load(image), spec)  # margins trimmed as predict does
     pixels = np.asarray(view, dtype=np.uint8)
     if baseline == "blur":
         fill = np.asarray(view.filter(ImageFilter.GaussianBlur(patch / 4)), dtype=np.uint8)
@@ -167,13 +167,16 @@ def _score(classifier: Classifier, copies: np.ndarray, batch_size: int) -> np.nd
 
     An in-graph model gets each crop padded to the size it resizes to, placed where its own
     centre crop takes it from: the in-graph resize is then the identity and the crop returns
-    exactly these pixels, so both kinds of model see the same input.
+    exactly these pixels, so both kinds of model see the same input (the pad is noise, so a
+    graph that trims uniform margins finds none to trim).
     """
     spec = classifier.spec
     if classifier.ingraph:
         outer = spec.resize_size
         offset = int(round((outer - spec.input_size) / 2.0))  # as resize_and_crop places it
-        padded = np.zeros((len(copies), outer, outer, 3), dtype=np.uint8)
+        # Noise around the crop: a uniform pad would be cut again by a trimming model's graph
+        noise = np.random.default_rng(0).integers(0, 256, (outer, outer, 3), dtype=np.uint8)
+        padded = np.repeat(noise[None], len(copies), axis=0)
         padded[:, offset : offset + spec.input_size, offset : offset + spec.input_size] = copies
         run, inputs = classifier.predict_proba_pixels, padded
     else:

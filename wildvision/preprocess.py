@@ -109,12 +109,17 @@ def normalize(pixels: np.ndarray, spec: ModelSpec) -> np.ndarray:
     return np.ascontiguousarray(out.transpose(2, 0, 1))
 
 
-def preprocess(image: Image.Image, spec: ModelSpec) -> np.ndarray:
-    """One RGB image -> a 3xHxW float32 array ready for the model (its uniform margins cut
-    first when the spec says ``trim_margins``)."""
+def model_view(image: Image.Image, spec: ModelSpec) -> Image.Image:
+    """The square the model sees of ``image``: its uniform margins cut first when the spec
+    says ``trim_margins``, then resized and centre-cropped."""
     if spec.trim_margins is not None:
         image = trim_margins(image, spec.trim_margins)
-    return normalize(np.asarray(resize_and_crop(image, spec), dtype=np.uint8), spec)
+    return resize_and_crop(image, spec)
+
+
+def preprocess(image: Image.Image, spec: ModelSpec) -> np.ndarray:
+    """One RGB image -> a 3xHxW float32 array ready for the model (``model_view``, normalised)."""
+    return normalize(np.asarray(model_view(image, spec), dtype=np.uint8), spec)
 
 
 def preprocess_batch(images: Sequence[Image.Image], spec: ModelSpec) -> np.ndarray:
