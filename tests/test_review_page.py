@@ -15,7 +15,7 @@ from tests.review_pages import NASTY_ID, Page, decode, save_photos, write_result
 from wildvision import Classifier, ScanError
 from wildvision.cli import main
 from wildvision.review_page import write_review_report
-from wildvision.scanning import COLUMNS, HASH_COLUMNS, WILDLIFE_COLUMNS
+from wildvision.scanning import COLUMNS, WILDLIFE_COLUMNS
 from wildvision.verdicts import VERDICT_COLUMNS
 
 
@@ -154,27 +154,35 @@ def test_cards_go_by_decision_then_wildlife_score_not_the_top_labels_score(tmp_p
 
 
 def test_known_image_matches_show_with_their_list_whatever_the_decision(tmp_path):
-    """A hash match is a badge on the card, on allow rows too; relative paths are found
-    beside a CSV results file."""
+    """A hash match is a badge on the card naming the list (``scan --hashes`` writes its
+    name in ``hash_list``), on allow rows too; relative paths are found beside a CSV."""
     save_photos(tmp_path / "listing", ["chelsea"])
-    columns = COLUMNS + HASH_COLUMNS
+    columns = (*COLUMNS, "hash_match", "hash_label", "hash_distance", "hash_list")
+    photo = "listing/chelsea.jpg"
     rows = [
-        ("a", "listing/chelsea.jpg", "ivory", 0.9, "block", None, "1", True, "ivory", 6),
-        ("b", "listing/chelsea.jpg", "ivory", 0.5, "review", None, "1", False, None, None),
-        ("c", "listing/chelsea.jpg", "other", 0.97, "allow", None, "1", True, "tiger_part", 2),
+        ("a", photo, "ivory", 0.9, "block", None, "1", True, "ivory", 6, "seized"),
+        ("b", photo, "ivory", 0.5, "review", None, "1", False, None, None, None),
+        ("c", photo, "other", 0.97, "allow", None, "1", True, "tiger_part", 2, "partner"),
+        ("d", photo, "other", 0.96, "allow", None, "1", True, "ivory", 0, None),  # older scan
     ]
     path = write_results(tmp_path / "results.csv", rows, columns)
     output = tmp_path / "out" / "report.html"
     everything = ("block", "review", "allow")
-    assert write_review_report(path, output, explain=False, decisions=everything) == 3
+    assert write_review_report(path, output, explain=False, decisions=everything) == 4
     text = output.read_text(encoding="utf-8")
-    assert "match: ivory, distance 6 of 128 bits" in text and "no match" in text
+    assert "match in seized: ivory, distance 6 of 128 bits" in text and "no match" in text
+    assert "match: ivory, distance 0 of 128 bits" in text
     cards = text.split("<article ")[1:]
     badges = [re.findall(r'<p class="known"[^>]*>([^<]*)</p>', card) for card in cards]
-    assert badges == [["known image: ivory"], [], ["known image: tiger_part"]]
+    assert badges == [
+        ["known image (seized): ivory"],
+        [],
+        ["known image: ivory"],  # wildlife at most 0.04: before the one at most 0.03
+        ["known image (partner): tiger_part"],
+    ]
     assert 'class="item allow"' in cards[2]
     items = Page(text).items
-    assert [set(item["images"]) for item in items] == [{"photo"}] * 3  # found beside
+    assert [set(item["images"]) for item in items] == [{"photo"}] * 4  # found beside
     assert "0.9000" in text and "0.5000" in text
 
 

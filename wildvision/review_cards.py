@@ -119,7 +119,8 @@ def card(
     listing = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v) or '&ndash;'}</dd>" for k, v in facts)
     badge = ""
     if hash_matched(row):
-        known = f"known image: {_text(row.get('hash_label'))}"
+        listed = _text(row.get("hash_list"))
+        known = f"known image{f' ({listed})' if listed else ''}: {_text(row.get('hash_label'))}"
         badge = f'<p class="known" title="{_e(hash_text(row))}">{_e(known)}</p>'
     meta = f"wildlife {wild} · {_text(row.get('listing_id')) or '–'}"
     return (
