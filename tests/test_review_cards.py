@@ -36,6 +36,7 @@ def explanation(score: float, max_drop: float, peak: tuple[int, int] = (40, 150)
         ({"label": "other", "score": 0.4, "wildlife_score": 0.6}, (0.6, True)),  # the scan's
         ({"label": "ivory", "score": 0.9, "wildlife_score": ""}, (0.9, True)),  # CSV: empty
         ({"label": None, "score": None, "decision": "error"}, (None, True)),
+        ({"label": "ivory", "score": "nan"}, (None, True)),  # never ranked above a number
     ],
 )
 def test_the_wildlife_score_of_a_row(row, expected):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,12 @@ def _resolve(path: str, base: Path) -> Path:
 
 
 def _float(value: Any) -> float | None:
+    """A number, or None for what is none (an empty cell, text, NaN)."""
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return None if math.isnan(number) else number
 
 
 def _text(value: Any) -> str:
