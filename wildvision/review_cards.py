@@ -79,30 +79,7 @@ def card(
     score = _float(row.get("score"))
     label = _text(row.get("label"))
     wildlife, exact = wildlife_score(row)
-    picture, caption, note = "", "", ""
-    try:
-        path = _photo(_text(row.get("path")), base, fetch)
-        image = classifier.load(path) if classifier else load_image(path)
-    except ImageError as exc:  # a FetchError too
-        note = f'<p class="note">Image unreadable now: {_e(str(exc))}</p>'
-    else:
-        small = image.copy()
-        small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        layers = [f'<img class="photo" src="{_data_uri(small, "JPEG")}" alt="listing photo">']
-        if classifier is not None:
-            explanation = explain_photo(
-                classifier, image, label if label in classifier.labels else None
-            )
-            caption, tag = heat_caption(explanation, label)
-            layer = heat_layer(small.size, view_box(small.size, classifier.spec), explanation)
-            layers.append(
-                f'<img class="heatmap" src="{_data_uri(layer, "PNG")}" alt="{_e(caption)}" '
-                f'title="{_e(caption)}">'
-            )
-            if tag:
-                layers.append(f'<span class="heat-tag">map: {_e(tag)}</span>')
-            caption = f'<p class="caption">Heatmap: {_e(caption)}</p>'
-        picture = f'<div class="pic" title="open (Enter)">{"".join(layers)}</div>'
+    picture, caption, note = _picture(_text(row.get("path")), label, classifier, base, fetch)
     wild = "n/a" if wildlife is None else f"{'' if exact else '≤ '}{wildlife:.3f}"
     facts = [
         ("listing", _text(row.get("listing_id"))),
@@ -131,6 +108,36 @@ def card(
         f"{'' if score is None else f' {score:.3f}'}</h2>"
         f'<p class="meta">{_e(meta)}</p>{badge}{note}{caption}<dl>{listing}</dl></article>\n'
     )
+
+
+def _picture(
+    path: str, label: str, classifier: Classifier | None, base: Path, fetch: FetchOptions | None
+) -> tuple[str, str, str]:
+    """The card's picture (the photo, and with a model its heatmap layer and tag), the
+    heatmap's caption, and a note instead of both when the photo cannot be read now."""
+    try:
+        photo = _photo(path, base, fetch)
+        image = classifier.load(photo) if classifier else load_image(photo)
+    except ImageError as exc:  # a FetchError too
+        return "", "", f'<p class="note">Image unreadable now: {_e(str(exc))}</p>'
+    small = image.copy()
+    small.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    layers = [f'<img class="photo" src="{_data_uri(small, "JPEG")}" alt="listing photo">']
+    caption = ""
+    if classifier is not None:
+        explanation = explain_photo(
+            classifier, image, label if label in classifier.labels else None
+        )
+        text, tag = heat_caption(explanation, label)
+        layer = heat_layer(small.size, view_box(small.size, classifier.spec), explanation)
+        layers.append(
+            f'<img class="heatmap" src="{_data_uri(layer, "PNG")}" alt="{_e(text)}" '
+            f'title="{_e(text)}">'
+        )
+        if tag:
+            layers.append(f'<span class="heat-tag">map: {_e(tag)}</span>')
+        caption = f'<p class="caption">Heatmap: {_e(text)}</p>'
+    return f'<div class="pic" title="open (Enter)">{"".join(layers)}</div>', caption, ""
 
 
 def heat_caption(explanation: Explanation, label: str) -> tuple[str, str]:
