@@ -1,7 +1,9 @@
-// The review page's verdicts (wildvision/review_verdicts.py puts it in the page): buttons and
-// keys give each card a verdict, kept in the browser's localStorage under the page's id, and
-// "download verdicts.csv" writes them in the format wildvision.verdicts reads. It runs
-// offline: no libraries, nothing fetched; its data comes from data-* attributes.
+// The review page's verdicts and keys (wildvision/review_verdicts.py puts it in the page):
+// buttons and keys give each card a verdict, kept in the browser's localStorage under the
+// page's id, and "download verdicts.csv" writes them in the format wildvision.verdicts reads.
+// Keys also move through the grid, open a card large (Esc closes it), switch the heatmaps
+// over the photos and open the help. It runs offline: no libraries, nothing fetched; its
+// data comes from data-* attributes.
 (function () {
   "use strict";
   const main = document.querySelector("main[data-page-id]");
@@ -13,8 +15,12 @@
   const unsure = main.dataset.unsure;
   const storageKey = "wildvision-verdicts:" + main.dataset.pageId;
   const counter = document.getElementById("reviewed-count");
+  const backdrop = document.getElementById("backdrop");
+  const help = document.getElementById("help");
+  const heatButton = document.getElementById("toggle-heat");
   let verdicts = load(); // card rank -> {label, at}
   let current = 0;
+  let opened = false; // whether the current card is open large
 
   function load() {
     try {
@@ -58,10 +64,12 @@
   function addControls(card, index) {
     const bar = document.createElement("div");
     bar.className = "verdict";
-    const correct = button("correct (y)", "correct", card.dataset.label);
+    const correct = button("y correct", "correct", card.dataset.label);
     correct.disabled = !card.dataset.label;
-    bar.append(correct, button("not a wildlife product (n)", "other", notWildlife));
-    bar.append(button("unsure (u)", "unsure", unsure));
+    correct.title = "the model's label is right: " + card.dataset.label;
+    const other = button("n not wildlife", "other", notWildlife);
+    other.title = "not a wildlife product";
+    bar.append(correct, other, button("u unsure", "unsure", unsure));
     if (labels.length) {
       const others = document.createElement("span");
       others.className = "labels";
@@ -71,16 +79,33 @@
       });
       bar.append(others);
     }
-    bar.append(button("clear (x)", "clear"));
+    bar.append(button("x clear", "clear"));
     const status = document.createElement("span");
     status.className = "verdict-status";
     bar.append(status);
     bar.addEventListener("click", (event) => {
       const pressed = event.target.closest("button");
-      if (pressed) decide(card, pressed.dataset.kind === "clear" ? null : pressed.dataset.verdict);
+      if (!pressed) return;
+      decide(card, pressed.dataset.kind === "clear" ? null : pressed.dataset.verdict);
+      release(event);
     });
     card.addEventListener("click", () => select(index, false));
+    const picture = card.querySelector(".pic");
+    if (picture) {
+      picture.addEventListener("click", (event) => {
+        event.stopPropagation();
+        select(index, false);
+        if (opened) close();
+        else open();
+      });
+    }
     card.append(bar);
+  }
+
+  function release(event) {
+    // after a mouse click, keys go to the page again (Enter opens the card, rather than
+    // pressing the clicked button again); a button pressed by keyboard keeps the focus
+    if (event.detail > 0) event.target.closest("button").blur();
   }
 
   function decide(card, label) {
@@ -117,9 +142,47 @@
   }
 
   function select(index, scroll) {
+    cards[current].classList.remove("current", "focused");
     current = Math.max(0, Math.min(cards.length - 1, index));
-    cards.forEach((card, i) => card.classList.toggle("current", i === current));
-    if (scroll) cards[current].scrollIntoView({ block: "nearest" });
+    cards[current].classList.add("current");
+    if (opened) cards[current].classList.add("focused");
+    else if (scroll) cards[current].scrollIntoView({ block: "nearest" });
+  }
+
+  function open() {
+    opened = true;
+    cards[current].classList.add("focused");
+    backdrop.hidden = false;
+  }
+
+  function close() {
+    opened = false;
+    cards[current].classList.remove("focused");
+    backdrop.hidden = true;
+    cards[current].scrollIntoView({ block: "nearest" });
+  }
+
+  function heat(on) {
+    if (heatButton.disabled) return;
+    document.body.classList.toggle("heat", on);
+    heatButton.setAttribute("aria-pressed", String(on));
+  }
+
+  function gridColumns() {
+    // the grid's resolved tracks, e.g. "180px 180px 180px": one entry a column
+    const tracks = getComputedStyle(main).gridTemplateColumns.trim().split(/\s+/);
+    return opened ? 1 : Math.max(1, tracks.length);
+  }
+
+  function move(key) {
+    if (key === "j" || key === "ArrowRight") select(current + 1, true);
+    else if (key === "k" || key === "ArrowLeft") select(current - 1, true);
+    else if (key === "ArrowDown") select(current + gridColumns(), true);
+    else if (key === "ArrowUp") select(current - gridColumns(), true);
+    else if (key === "Home") select(0, true);
+    else if (key === "End") select(cards.length - 1, true);
+    else return false;
+    return true;
   }
 
   function keyLabel(card, key) {
@@ -133,10 +196,15 @@
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || !cards.length) return;
     if (event.target.closest && event.target.closest("input, select, textarea")) return;
-    const card = cards[current];
     const key = event.key;
-    if (key === "j" || key === "ArrowDown") select(current + 1, true);
-    else if (key === "k" || key === "ArrowUp") select(current - 1, true);
+    if (help.open) return; // the dialog closes itself on Esc
+    if (key === "Enter" && event.target.closest && event.target.closest("button")) return;
+    const card = cards[current];
+    if (move(key)) event.preventDefault();
+    else if (key === "?") help.showModal();
+    else if (key === "Enter" || key === "o") open();
+    else if (key === "Escape" && opened) close();
+    else if (key === "h") heat(!document.body.classList.contains("heat"));
     else if (key === "x" || key === "Backspace" || key === "Delete") decide(card, null);
     else {
       const label = keyLabel(card, key);
@@ -181,6 +249,13 @@
     setTimeout(() => URL.revokeObjectURL(link.href), 60000);
   });
 
+  heatButton.addEventListener("click", (event) => {
+    heat(!document.body.classList.contains("heat"));
+    release(event);
+  });
+  document.getElementById("show-help").addEventListener("click", () => help.showModal());
+  document.getElementById("close-help").addEventListener("click", () => help.close());
+  backdrop.addEventListener("click", close);
   cards.forEach(addControls);
   cards.forEach(show);
   count();

@@ -1,11 +1,12 @@
-"""The review page's verdicts: the labels a reviewer may choose, the page's id, the data the
-script reads, the toolbar and the key legend, and the script itself (``review_verdicts.js``).
+"""The review page's verdicts and keys: the labels a reviewer may choose, the page's id, the
+data the script reads, the toolbar, the help, and the script itself (``review_verdicts.js``).
 
 The script gives each card verdict buttons and keys, keeps the verdicts in the browser's
 localStorage under the page's id (a hash of the rows shown, so two pages never mix) and
-downloads them as ``verdicts.csv`` in the format ``wildvision.verdicts`` reads. Everything it
-needs is in ``data-*`` attributes, escaped like any text of the page; the script is inline,
-so the page stays one file that works offline.
+downloads them as ``verdicts.csv`` in the format ``wildvision.verdicts`` reads. It also
+moves through the grid by key, opens a card large, shows the heatmaps and the help.
+Everything it needs is in ``data-*`` attributes, escaped like any text of the page; the
+script is inline, so the page stays one file that works offline.
 """
 
 from __future__ import annotations
@@ -64,31 +65,50 @@ def card_attributes(row: Mapping[str, Any], score: float | None) -> str:
     return _attributes(data)
 
 
-def toolbar(count: int) -> str:
-    """The bar that stays in view: the reviewed counter and the download button."""
+def toolbar(count: int, *, heatmaps: bool = True) -> str:
+    """The bar that stays in view: the reviewed counter, the download button, the heatmap
+    switch (disabled on a page without heatmaps) and the help button."""
+    heat = "" if heatmaps else " disabled"
     return (
         '<div class="verdicts" id="verdicts">'
         f'<span id="reviewed-count">0 of {count} reviewed</span> '
         '<button type="button" id="download-verdicts">download verdicts.csv</button> '
+        f'<button type="button" id="toggle-heat" aria-pressed="false"{heat}>'
+        "heatmaps (h)</button> "
+        '<button type="button" id="show-help">keys (?)</button> '
+        '<span class="hint">arrows move · Enter opens · y/n/u decide</span> '
         '<span class="note" id="storage-note" hidden></span></div>'
     )
 
 
-def legend(labels: Sequence[str]) -> str:
-    """How to review: the keys (the first nine labels by number) and where the file goes."""
+def help_dialog(labels: Sequence[str]) -> str:
+    """The help (``?``): every key (the first nine labels by number) and where the
+    verdicts file goes."""
     numbered = " · ".join(f"<kbd>{n}</kbd> {_e(label)}" for n, label in enumerate(labels[:9], 1))
-    keys = (
-        "<kbd>j</kbd>/<kbd>↓</kbd> next card, <kbd>k</kbd>/<kbd>↑</kbd> previous, "
-        "<kbd>y</kbd> correct, <kbd>n</kbd> not a wildlife product, <kbd>u</kbd> unsure, "
-        + (f"another label: {numbered}, " if numbered else "")
-        + "<kbd>x</kbd> clear. A verdict by key moves on to the next card."
-    )
+    keys = [
+        ("<kbd>→</kbd> <kbd>j</kbd> / <kbd>←</kbd> <kbd>k</kbd>", "next / previous card"),
+        ("<kbd>↓</kbd> / <kbd>↑</kbd>", "the card below / above"),
+        ("<kbd>Home</kbd> / <kbd>End</kbd>", "first / last card"),
+        ("<kbd>Enter</kbd> or click the photo", "open the card large, with its details"),
+        ("<kbd>Esc</kbd>", "close the open card (or this help)"),
+        ("<kbd>h</kbd>", "heatmaps over the photos on / off"),
+        ("<kbd>y</kbd>", "correct: the model's label is right"),
+        ("<kbd>n</kbd>", "not a wildlife product"),
+        ("<kbd>u</kbd>", "unsure"),
+        ("<kbd>1</kbd>–<kbd>9</kbd>", f"another label: {numbered or 'none offered'}"),
+        ("<kbd>x</kbd> <kbd>Backspace</kbd>", "clear the verdict"),
+        ("<kbd>?</kbd>", "this help"),
+    ]
+    rows = "".join(f"<tr><td>{key}</td><td>{what}</td></tr>" for key, what in keys)
     return (
-        f'<p class="legend">Verdict keys: {keys}</p>'
-        '<p class="legend">Verdicts stay in this browser (for this page) until you download '
-        "them. Save verdicts.csv in the results file's folder: its relative paths are relative "
-        "to that folder. Train on it with <code>wildvision train --data verdicts.csv</code>; "
-        "see how often the flags were right with <code>wildvision verdicts stats</code>.</p>"
+        '<dialog id="help" class="help"><h2>Keys</h2>'
+        f'<table class="keys">{rows}</table>'
+        '<p class="legend">A verdict by key moves on to the next card (in the open view too). '
+        "Verdicts stay in this browser (for this page) until you download them. Save "
+        "verdicts.csv in the results file's folder: its relative paths are relative to that "
+        "folder. Train on it with <code>wildvision train --data verdicts.csv</code>; see how "
+        "often the flags were right with <code>wildvision verdicts stats</code>.</p>"
+        '<button type="button" id="close-help">close (Esc)</button></dialog>'
     )
 
 
@@ -98,18 +118,6 @@ def script() -> str:
     if "</" in text:  # nothing in it may close the element early
         raise RuntimeError("review_verdicts.js must not contain '</'")
     return text
-
-
-CSS = """
-.verdicts{position:sticky;top:0;z-index:1;background:#fafafa;border-bottom:1px solid #ddd;
-padding:6px 0;margin-bottom:10px}.legend{color:#555;font-size:13px}.item{scroll-margin-top:3em}
-kbd{border:1px solid #bbb;border-radius:3px;padding:0 4px;background:#fff;font-size:12px}
-.item.current{outline:3px solid #1565c0;outline-offset:2px}.item.reviewed{opacity:.8}
-.verdict{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin-top:8px;font-size:13px}
-.verdict button{font:inherit;padding:2px 8px;border:1px solid #999;border-radius:3px;
-background:#fff;cursor:pointer}.verdict button[aria-pressed=true]{background:#1565c0;
-color:#fff;border-color:#1565c0}.verdict-status{font-weight:bold}
-""".strip()
 
 
 def _attributes(data: Mapping[str, str]) -> str:
