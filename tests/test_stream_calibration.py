@@ -311,3 +311,17 @@ def test_spec_without_calibrations_reads_as_before():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert type(SPEC).from_json(SPEC.to_json()) == SPEC
+
+
+def test_scan_honours_the_calibrated_thresholds(calibrated, models, streams, tmp_path):
+    from wildvision import scan
+
+    photos = sorted(streams["second"].glob("*.png"))[:1500]
+    listed = tmp_path / "photos.txt"
+    listed.write_text("\n".join(map(str, photos)))
+    scan(listed, tmp_path / "r.jsonl", calibrated.output, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    expected = [p.decision for p in Classifier(calibrated.output).predict_batch(photos)]
+    assert [row["decision"] for row in rows] == expected
+    before = [p.decision for p in Classifier(models).predict_batch(photos)]
+    assert expected != before

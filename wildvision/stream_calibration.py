@@ -22,19 +22,18 @@ from typing import Any
 
 import numpy as np
 
-from ._atomic import atomic_write_bytes
 from ._version import __version__
+from .calibrated_files import output_paths, write_models
 from .classifier import Classifier
-from .errors import CalibrationError, CalibrationWarning, ModelError
+from .errors import CalibrationError, CalibrationWarning
 from .fetching import FetchOptions
 from .integrity import sha256_of, update_sums
-from .models import resolve_model_path, variant_path
-from .onnx_metadata import read_metadata, with_metadata
-from .packs.pack_file import PACK_SUFFIX, Pack, load_pack
+from .models import resolve_model_path
+from .packs.pack_file import load_pack
 from .prediction import Prediction
 from .scanning import classify_items
 from .sources import iter_source
-from .spec import METADATA_KEY, ModelSpec
+from .spec import ModelSpec
 from .stream_thresholds import (
     SampleScores,
     check_budgets,
@@ -130,7 +129,7 @@ def sample_of(
 
 
 def calibrate_stream(
-    model: str | os.PathLike,
+    model: str | os.PathLike | None,
     sample: str | os.PathLike | Iterable[str],
     *,
     output: str | os.PathLike,
@@ -147,7 +146,7 @@ def calibrate_stream(
     ``output`` (its in-graph twin and packs beside it). Nothing is overwritten in place.
 
     Args:
-        model: an ``.onnx`` file or a shipped model name.
+        model: an ``.onnx`` file or a shipped model name (None: the shipped default).
         sample: a random sample of the stream: a folder, a ``.txt`` of paths, a listings
             table, or an iterable of paths (unlabelled; wildlife must be far rarer than the
             budget).
@@ -166,7 +165,7 @@ def calibrate_stream(
     check_budgets(review_budget, block_budget)
     model_path = resolve_model_path(model, "fp32")
     pack_list = [load_pack(p) for p in packs]
-    targets = _targets(model_path, Path(output), [Path(p) for p in packs], pack_list)
+    targets = output_paths(model_path, Path(output), [Path(p) for p in packs], pack_list)
     needed = photos_needed(review_budget, block_budget)
     if isinstance(sample, (str, os.PathLike)):  # fail before scoring when it cannot do
         _check_size(
@@ -226,7 +225,7 @@ def calibrate_stream(
         budgets={"review": review_budget, "block": block_budget},
         calibrations=(*spec.calibrations, record),
     )
-    written, more_notes = _write(model_path, classifier.sha256, spec, new_spec, targets)
+    written, more_notes = write_models(model_path, classifier.sha256, spec, new_spec, targets)
     notes += more_notes
     digests = {p: sha256_of(p) for p in written}
     for pack, path in zip(pack_list, targets["packs"]):
@@ -247,78 +246,6 @@ def calibrate_stream(
     return StreamCalibration(
         targets["model"], tuple(written), new_spec, scored.errors, tuple(notes)
     )
-
-
-def twin_path(path: Path) -> Path:
-    """The other float export of a model: ``NAME.ingraph.onnx`` for ``NAME.onnx`` and back."""
-    name = path.name
-    if name.endswith(".ingraph.onnx"):
-        return path.with_name(name.removesuffix(".ingraph.onnx") + ".onnx")
-    return variant_path(path, "ingraph")
-
-
-def _targets(
-    model: Path, output: Path, pack_paths: list[Path], packs: list[Pack]
-) -> dict[str, Any]:
-    """Where each file goes; refuses any that would overwrite an input."""
-    if output.suffix != ".onnx":
-        raise CalibrationError(f"{output}: the calibrated model is an ONNX file; name it *.onnx.")
-    stem = output.name.removesuffix(".onnx").removesuffix(".ingraph")
-    targets = {
-        "model": output,
-        "twin": twin_path(output),
-        "packs": [output.with_name(f"{stem}.{p.label}{PACK_SUFFIX}") for p in packs],
-    }
-    inputs = [model, twin_path(model), *pack_paths]
-    for target in [output, targets["twin"], *targets["packs"]]:
-        for source in inputs:
-            if _same_file(target, source):
-                raise CalibrationError(
-                    f"{target} would overwrite the input {source}; nothing is calibrated in "
-                    "place: give another output, e.g. -o model.stream.onnx."
-                )
-    return targets
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
-
-
-def _write(
-    model: Path, sha256: str, spec: ModelSpec, new_spec: ModelSpec, targets: dict[str, Any]
-) -> tuple[list[Path], list[str]]:
-    """Write the calibrated model and, when ``model`` has an in-graph (or fp32) twin with
-    the same spec, the twin with the same new spec. Returns the files and notes."""
-    data = model.read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise ModelError(f"{model} changed while it was being calibrated; run it again.")
-    updates = {METADATA_KEY: new_spec.to_json()}
-    atomic_write_bytes(targets["model"], with_metadata(data, updates, str(model)))
-    written, notes = [targets["model"]], []
-    twin = twin_path(model)
-    if twin.is_file():
-        twin_data = twin.read_bytes()
-        twin_spec = read_metadata(twin_data, str(twin)).get(METADATA_KEY)
-        if twin_spec is not None and ModelSpec.from_json(twin_spec) == spec:
-            atomic_write_bytes(targets["twin"], with_metadata(twin_data, updates, str(twin)))
-            written.append(targets["twin"])
-        else:
-            notes.append(
-                f"{twin} has another spec than {model}, so it was not calibrated with it: "
-                "calibrate it on its own, or export both again."
-            )
-    fp32 = twin if model.name.endswith(".ingraph.onnx") else model
-    int8 = variant_path(fp32, "int8")
-    if int8.is_file() and int8 != model:
-        notes.append(
-            f"{int8} keeps its old thresholds (int8 scores differ from fp32's): calibrate it "
-            f"on its own, `wildvision calibrate {int8} --stream SAMPLE -o ...`."
-        )
-    for note in notes:
-        warnings.warn(note, CalibrationWarning, stacklevel=3)
-    return written, notes
 
 
 def _check_size(
