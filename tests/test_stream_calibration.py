@@ -245,6 +245,8 @@ def test_nothing_is_overwritten_in_place(models, streams, tmp_path):
         with pytest.raises(CalibrationError, match="would overwrite the input"):
             calibrate_stream(models, streams["first"], output=target)
     assert sha256_of(models) == before
+    with pytest.raises(CalibrationError, match="is a standard model: name the output like it"):
+        calibrate_stream(models, streams["first"], output=tmp_path / "o.ingraph.onnx")
     with pytest.raises(ConfigError, match="review in"):
         calibrate_stream(models, streams["first"], output=tmp_path / "o.onnx", review_budget=0.0)
     with pytest.raises(ConfigError, match="block in"):

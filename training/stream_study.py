@@ -256,15 +256,25 @@ def main() -> None:
         name, _, model = item.partition("=")
         results[name] = measure(Path(model), args.posts, args.test, args.splits, args.holdout)
         atomic_write_text(args.output, json.dumps(results, indent=2) + "\n")
-    text = table(results)
+    write_table(args.table, results, " ".join(args.models))
+    print(table(results))
+
+
+def write_table(path: Path, results: dict, models: str) -> None:
+    """The markdown page: how it was made, how to read it, the tables."""
     header = (
         "# Calibrate on your own stream: measured\n\n"
-        "Written by `python training/stream_study.py "
-        + " ".join(args.models)
-        + "` (see its docstring). social-dev is evaluation only: aggregate figures.\n\n"
+        f"Written by `python training/stream_study.py {models}` (see its docstring). "
+        "social-dev is evaluation only: aggregate figures, never a post, path or score.\n\n"
+        "Each row fits the thresholds on the posts of a random half of social-dev's accounts "
+        "(`wildvision.stream_thresholds.fit_stream_thresholds`, what `wildvision calibrate "
+        "MODEL --stream` does) and measures the posts of the other half and the held-out "
+        "ivory of `training/splits/test.csv` (caught: review or block). The halves hold "
+        "about 620 posts, fewer than a 1% budget needs (1,000) and far fewer than 0.1% "
+        "(10,000): the blocked columns rest on a photo or two, and the spread between splits "
+        "is what a sample that small costs.\n\n"
     )
-    atomic_write_text(args.table, header + text)
-    print(text)
+    atomic_write_text(path, header + table(results))
 
 
 if __name__ == "__main__":

@@ -32,12 +32,6 @@ def output_paths(
     """Where each file goes; refuses any that would overwrite an input."""
     if output.suffix != ".onnx":
         raise CalibrationError(f"{output}: the calibrated model is an ONNX file; name it *.onnx.")
-    if model.name.endswith(".ingraph.onnx") != output.name.endswith(".ingraph.onnx"):
-        kind = "an in-graph" if model.name.endswith(".ingraph.onnx") else "a standard"
-        raise CalibrationError(
-            f"{model} is {kind} model: name the output like it ({output.name} would be read "
-            "as the other kind, and its twin written under the wrong name)."
-        )
     stem = output.name.removesuffix(".onnx").removesuffix(".ingraph")
     targets = {
         "model": output,
@@ -52,6 +46,12 @@ def output_paths(
                     f"{target} would overwrite the input {source}; nothing is calibrated in "
                     "place: give another output, e.g. -o model.stream.onnx."
                 )
+    if model.name.endswith(".ingraph.onnx") != output.name.endswith(".ingraph.onnx"):
+        kind = "an in-graph" if model.name.endswith(".ingraph.onnx") else "a standard"
+        raise CalibrationError(
+            f"{model} is {kind} model: name the output like it ({output.name} would be read "
+            "as the other kind, and its twin written under the wrong name)."
+        )
     return targets
 
 

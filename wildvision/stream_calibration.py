@@ -167,15 +167,9 @@ def calibrate_stream(
     pack_list = [load_pack(p) for p in packs]
     targets = output_paths(model_path, Path(output), [Path(p) for p in packs], pack_list)
     needed = photos_needed(review_budget, block_budget)
-    if isinstance(sample, (str, os.PathLike)):  # fail before scoring when it cannot do
-        _check_size(
-            sum(1 for _ in iter_source(sample)),
-            needed,
-            review_budget,
-            block_budget,
-            allow_small,
-            "in the source",
-        )
+    if isinstance(sample, (str, os.PathLike)) and not allow_small:  # fail before scoring
+        count = sum(1 for _ in iter_source(sample))
+        _check_size(count, needed, review_budget, block_budget, False, "in the source")
     classifier = Classifier(model_path, packs=pack_list)
     spec = classifier.spec
     notes = []
@@ -306,11 +300,12 @@ def _already_calibrated(model: Path, spec: ModelSpec) -> str:
 
 def _warn_unreadable(errors: Sequence[tuple[str, str]]) -> None:
     for source, error in errors:
-        logger.warning("skipped unreadable photo %s: %s", source, error)
+        logger.info("skipped unreadable photo %s: %s", source, error)
     named = "; ".join(error for _, error in errors[:NAMED_ERRORS])
     more = f" and {len(errors) - NAMED_ERRORS} more" if len(errors) > NAMED_ERRORS else ""
     warnings.warn(
-        f"{len(errors)} photos of the sample could not be read and were skipped ({named}{more})",
+        f"{len(errors)} photo{'s' if len(errors) != 1 else ''} of the sample could not be read "
+        f"and were skipped ({named}{more})",
         CalibrationWarning,
         stacklevel=3,
     )
