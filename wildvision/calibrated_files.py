@@ -13,7 +13,6 @@ from typing import Any
 from ._atomic import atomic_write_bytes
 from .errors import CalibrationError, CalibrationWarning, ModelError
 from .models import variant_path
-from .onnx_metadata import read_metadata, with_metadata
 from .packs.pack_file import PACK_SUFFIX, Pack
 from .spec import METADATA_KEY, ModelSpec
 
@@ -66,6 +65,9 @@ def write_models(
 ) -> tuple[list[Path], list[str]]:
     """Write the calibrated model and, when ``model`` has an in-graph (or fp32) twin with
     the same spec, the twin with the same new spec. Returns the files and notes."""
+    # protobuf (onnxruntime's own dependency) only when a file is written: not on import
+    from .onnx_metadata import read_metadata, with_metadata
+
     data = model.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise ModelError(f"{model} changed while it was being calibrated; run it again.")
