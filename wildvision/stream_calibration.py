@@ -85,7 +85,10 @@ class StreamCalibration:
             f"(budget {r['budgets']['review']:.2%}); blocked {before['blocked']:.2%} -> "
             f"{after['blocked']:.2%} (budget {r['budgets']['block']:.2%})",
             f"thresholds: {r['thresholds']}" + (f"; packs {r['packs']}" if r.get("packs") else ""),
-            *(f"wrote {path}" for path in self.written),
+            *(
+                f"wrote {path}" + (f" (sha256 {sha256_of(path)})" if path.suffix == ".onnx" else "")
+                for path in self.written
+            ),
             *(f"note: {note}" for note in self.notes),
         ]
         return "\n".join(lines)
