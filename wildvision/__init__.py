@@ -7,6 +7,8 @@ extra (no torch); the training floor lives in ``wildvision.train`` and needs ``[
 
 from ._version import __version__ as __version__
 from .classifier import Classifier as Classifier
+from .errors import CalibrationError as CalibrationError
+from .errors import CalibrationWarning as CalibrationWarning
 from .errors import ConfigError as ConfigError
 from .errors import FetchError as FetchError
 from .errors import HashListError as HashListError
@@ -22,11 +24,14 @@ from .scanning import ScanSummary as ScanSummary
 from .scanning import scan as scan
 from .spec import ModelSpec as ModelSpec
 from .spec import Thresholds as Thresholds
+from .stream_calibration import calibrate_stream as calibrate_stream
 from .taxonomy import CLASSES as CLASSES
 from .triage import triage as triage
 
 __all__ = [
     "CLASSES",
+    "CalibrationError",
+    "CalibrationWarning",
     "Classifier",
     "ConfigError",
     "FetchError",
@@ -42,6 +47,7 @@ __all__ = [
     "Thresholds",
     "WildvisionError",
     "__version__",
+    "calibrate_stream",
     "load_image",
     "scan",
     "triage",

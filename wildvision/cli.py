@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from ._version import __version__
+from .cli_calibrate import add_calibrate_verb
 from .cli_evaluate import add_evaluate_verb
 from .cli_options import fetch_arguments as _fetch_arguments
 from .cli_options import fetch_options as _fetch_options
@@ -257,6 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_hashes_build)
 
     add_training_verbs(verbs)
+    add_calibrate_verb(verbs)
     add_evaluate_verb(verbs)
     add_pack_verbs(verbs, _model_options)
     add_verdicts_verb(verbs)

@@ -1,4 +1,4 @@
-"""The training verbs of the ``wildvision`` command (train, export, calibrate): each imports
+"""The training verbs of the ``wildvision`` command (train, export): each imports
 the training floor only when run, so the inference install needs no torch."""
 
 from __future__ import annotations
@@ -87,31 +87,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    _training()
-    from .train.operating_points import calibrate
-
-    spec = calibrate(
-        args.run,
-        review_budget=args.review_budget,
-        block_budget=args.block_budget,
-        block_precision=args.block_precision,
-        review_precision=args.review_precision,
-    )
-    rule = (
-        "by precision"
-        if spec.budgets is None
-        else "by false-flag budget: "
-        + ", ".join(f"{k} {v:.2%}" for k, v in spec.budgets.items())
-        + " of 'other' photos"
-    )
-    print(f"temperature {spec.temperature:.4f}; thresholds {spec.to_dict()['thresholds']} ({rule})")
-    print(f"next: wildvision export {args.run}")
-    return 0
-
-
 def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
-    """Register train, export and calibrate on the main parser's verbs."""
+    """Register train and export on the main parser's verbs (calibrate: ``cli_calibrate``)."""
     p = verbs.add_parser(
         "train",
         help="fine-tune a model (needs wildvision[train])",
@@ -167,39 +144,3 @@ def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--version", default=None, help="model version to record in the metadata")
     p.set_defaults(func=cmd_export)
-
-    p = verbs.add_parser(
-        "calibrate",
-        help="refit temperature and thresholds on validation data",
-        description="Refit a run's temperature and thresholds on its validation photos. "
-        "Thresholds come from false-flag budgets on the 'other' photos (the run's config, "
-        "default 1%% to review or block, 0.1%% blocked) or, when a precision flag is given, "
-        "from target precisions (the budgets are then cleared). Budget and precision flags "
-        "cannot be mixed.",
-    )
-    p.add_argument("run", help="training run folder")
-    p.add_argument(
-        "--review-budget",
-        type=float,
-        default=None,
-        help="share of 'other' photos that may go to review or block, e.g. 0.01",
-    )
-    p.add_argument(
-        "--block-budget",
-        type=float,
-        default=None,
-        help="share of 'other' photos that may be blocked, e.g. 0.001",
-    )
-    p.add_argument(
-        "--block-precision",
-        type=float,
-        default=None,
-        help="choose thresholds by precision instead (clears the budgets)",
-    )
-    p.add_argument(
-        "--review-precision",
-        type=float,
-        default=None,
-        help="choose thresholds by precision instead (clears the budgets)",
-    )
-    p.set_defaults(func=cmd_calibrate)

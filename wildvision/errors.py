@@ -38,3 +38,13 @@ class MissingExtraError(WildvisionError, ImportError):
 
 class PackError(WildvisionError, ValueError):
     """A product pack is missing, corrupt, from another model, or cannot be built."""
+
+
+class CalibrationError(WildvisionError, ValueError):
+    """Thresholds cannot be fitted to a stream sample as asked: too few photos for the budget,
+    a sample that is not a random stream, or an output that would overwrite the model."""
+
+
+class CalibrationWarning(UserWarning):
+    """A stream calibration went ahead with a caveat: photos skipped, a small sample allowed,
+    a model calibrated before (its history is kept), a variant left as it was."""

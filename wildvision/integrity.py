@@ -56,6 +56,26 @@ def verify_sha256(path: str | Path, data: bytes, expected: str | None = None) ->
     return actual
 
 
+def update_sums(paths: list[Path]) -> Path | None:
+    """Set the entries of ``paths`` (files of one folder) in that folder's ``SHA256SUMS``
+    when it has one, keeping every other entry; return it, or None when there is none.
+    A file written beside listed ones is then checked like them rather than refused."""
+    if not paths:
+        return None
+    sums = paths[0].parent / SUMS_FILE
+    if not sums.is_file():
+        return None
+    names = {p.name for p in paths}
+    lines = [
+        line
+        for line in sums.read_text(encoding="utf-8").splitlines()
+        if line.strip() and line.strip().partition("  ")[2].lstrip("*") not in names
+    ]
+    lines += [f"{sha256_of(p)}  {p.name}" for p in paths]
+    atomic_write_text(sums, "\n".join(lines) + "\n")
+    return sums
+
+
 def write_sums(folder: str | Path, pattern: str = "*.onnx") -> Path:
     """Write ``SHA256SUMS`` for the models in ``folder`` (after exporting shipped models)."""
     folder = Path(folder)

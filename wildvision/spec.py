@@ -74,6 +74,11 @@ class ModelSpec:
     # every pixel is one colour within this many levels (0-255) per channel; None = off.
     # A product small on a white card then fills the model's view (``preprocess.trim_margins``)
     trim_margins: int | None = None
+    # where the thresholds came from when a platform refitted them on a sample of its own
+    # stream (``wildvision calibrate MODEL --stream``): one record per calibration, oldest
+    # first (sample size and hash, date, budgets, shares before and after, the previous
+    # thresholds). Empty for thresholds fitted at training time.
+    calibrations: tuple[Mapping[str, Any], ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
@@ -93,6 +98,11 @@ class ModelSpec:
             object.__setattr__(self, "guard", Guard(**self.guard))
         if self.budgets is not None:
             object.__setattr__(self, "budgets", {k: float(v) for k, v in self.budgets.items()})
+        if not isinstance(self.calibrations, (list, tuple)) or not all(
+            isinstance(c, Mapping) for c in self.calibrations
+        ):
+            raise ModelError("invalid model spec: calibrations must be a list of JSON objects")
+        object.__setattr__(self, "calibrations", tuple(dict(c) for c in self.calibrations))
         self._validate()
 
     @property
@@ -113,6 +123,7 @@ class ModelSpec:
         data["thresholds"] = {k: asdict(v) for k, v in self.thresholds.items()}
         data["guard"] = asdict(self.guard) if self.guard is not None else None
         data["budgets"] = dict(self.budgets) if self.budgets is not None else None
+        data["calibrations"] = [dict(c) for c in self.calibrations]
         return data
 
     def to_json(self) -> str:

@@ -82,6 +82,13 @@ class ModelInfo(BaseModel):
         None,
         description="If set, uniform margins (within this many levels) are cut before the resize.",
     )
+    calibrations: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Where the thresholds came from when they were refitted on a sample of the "
+        "platform's own stream (`wildvision calibrate MODEL --stream`), oldest first: sample "
+        "size and hash, date, budgets, shares flagged and blocked before and after, previous "
+        "thresholds. Empty for thresholds fitted at training time.",
+    )
     schema_version: int
     packs: list[PackInfo] = Field(
         default_factory=list,
