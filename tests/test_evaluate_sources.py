@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import terminal_stderr
 from wildvision.classifier import Classifier
 from wildvision.prediction import Prediction, decide
 from wildvision.spec import ModelSpec, Thresholds
@@ -175,3 +176,13 @@ def test_evaluate_module_imports_without_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_progress_is_drawn_on_a_terminal_only(manifest, capsys):
+    from wildvision.evaluation.evaluate import evaluate
+
+    with terminal_stderr() as stderr:
+        evaluate(StubClassifier(), manifest, shift=False, card=False)
+    assert "evaluating (clean):" in stderr.getvalue()
+    evaluate(StubClassifier(), manifest, shift=False, card=False)
+    assert "evaluating" not in capsys.readouterr().err
