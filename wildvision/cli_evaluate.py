@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import argparse
 
+from .cli_options import decode_arguments, decode_limits
 from .errors import ConfigError
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .classifier import Classifier
     from .evaluation.evaluate import evaluate  # the [eval] extra; no torch
 
     if args.model and args.model_option:
         raise ConfigError("give the model once: as MODEL or as --model, not both.")
     split = None if args.split == "all" else args.split
+    model = args.model or args.model_option
     summary = evaluate(
-        args.model or args.model_option,
+        Classifier(model, tta_flip=args.tta_flip, **decode_limits(args)),
         args.data,
         split=split,
         category_column=args.category_column,
@@ -23,7 +26,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         card=not args.no_card,
         robustness=args.robustness,
         output_dir=args.output_dir,
-        tta_flip=args.tta_flip,
         prevalence=args.prevalence,
     )
     for condition, report in summary.items():
@@ -134,4 +136,5 @@ def add_evaluate_verb(verbs: argparse._SubParsersAction) -> None:
         default="category",
         help="manifest column to break false flags down by (default: category)",
     )
+    decode_arguments(p)
     p.set_defaults(func=cmd_evaluate)

@@ -15,6 +15,7 @@ from PIL import Image
 
 from .._atomic import atomic_write_text
 from .._extras import require_extra
+from .._progress import progress
 from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
@@ -31,8 +32,7 @@ from .report import reliability, write_report  # gated on the [eval] extra, as b
 from .robustness import robustness_table, write_robustness
 from .samples import Sample, load_samples
 
-require_extra("eval", REQUIRED, "wildvision evaluation")  # before tqdm
-from tqdm.auto import tqdm  # noqa: E402
+require_extra("eval", REQUIRED, "wildvision evaluation")
 
 if TYPE_CHECKING:
     from ..train.run import Run
@@ -118,9 +118,9 @@ def evaluate(
 
     conditions: dict[str, Iterable[Any]] = {"clean": [s.path for s in samples]}
     if shift:
-        conditions["shift"] = _rendered(samples, "shift")
+        conditions["shift"] = _rendered(samples, "shift", classifier)
     if card:
-        conditions["card"] = _rendered(samples, "card")
+        conditions["card"] = _rendered(samples, "card", classifier)
     results = {
         name: _score(classifier, samples, inputs, batch_size, name, categories, prevalence)
         for name, inputs in conditions.items()
@@ -145,7 +145,7 @@ def evaluate(
 
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
-            return photo if condition == "clean" else _render(condition, photo, index)
+            return photo if condition == "clean" else _render(condition, photo, index, classifier)
 
         write_report(
             folder / "report.html",
@@ -229,9 +229,10 @@ def _manifest_of(data: str | os.PathLike | Run) -> str | os.PathLike:
     return Run.open(data).splits_path
 
 
-def _render(condition: str, photo: Any, index: int) -> Image.Image:
-    """Photo ``index`` as the ``shift`` or ``card`` test shows it."""
-    image = load_image(photo)
+def _render(condition: str, photo: Any, index: int, classifier: Classifier) -> Image.Image:
+    """Photo ``index`` as the ``shift`` or ``card`` test shows it (decoded in full, within the
+    classifier's ``max_pixels`` and ``max_bytes``)."""
+    image = load_image(photo, max_pixels=classifier.max_pixels, max_bytes=classifier.max_bytes)
     if condition == "shift":
         from .shift import render_shifted
 
@@ -239,18 +240,19 @@ def _render(condition: str, photo: Any, index: int) -> Image.Image:
     return render_card_test(image, index)
 
 
-def _rendered(samples: Sequence[Sample], condition: str) -> Iterable[Any]:
+def _rendered(samples: Sequence[Sample], condition: str, classifier: Classifier) -> Iterable[Any]:
     """Shift- or card-test renderings, made lazily; an unreadable photo passes through to
     fail later, as an error row."""
     for index, sample in enumerate(samples):
         try:
-            yield np.asarray(_render(condition, sample.path, index))
+            yield np.asarray(_render(condition, sample.path, index, classifier))
         except ImageError:
             yield sample.path
 
 
 def _progress(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
-    return tqdm(items, total=total, desc=desc, leave=False)
+    """A bar on stderr when it is a terminal (``wildvision._progress``), else none."""
+    return progress(items, total=total, desc=desc)
 
 
 def _score(
@@ -264,11 +266,10 @@ def _score(
 ) -> dict[str, Any]:
     labels = classifier.labels
     predictions: list[Prediction] = list(
-        tqdm(
+        _progress(
             classifier.predict_batch(inputs, batch_size=batch_size),
             total=len(samples),
             desc=f"evaluating ({name})",
-            leave=False,
         )
     )
     kept = [i for i, p in enumerate(predictions) if p.ok]
