@@ -18,6 +18,7 @@ from wildvision.cli import main
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
+pytest.importorskip("fastapi_offline", reason="needs the [serve] extra: pip install -e '.[serve]'")
 
 MAX_UPLOAD_MB = 0.05  # 52,429 bytes a photo
 MAX_BATCH_MB = 0.15  # under MAX_BATCH_FILES photos at the upload limit
