@@ -257,7 +257,8 @@ def test_predict_takes_a_folder_and_json_has_the_model_version(shipped, tmp_path
 
 def test_predict_on_a_folder_without_photos_is_an_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert main(["predict", str(tmp_path / "empty")]) == 2
+    no_model = ["--model", str(tmp_path / "none.onnx")]  # the folder is checked first
+    assert main(["predict", str(SAMPLE_PHOTO), str(tmp_path / "empty"), *no_model]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path / 'empty'}: no image files below it")
 

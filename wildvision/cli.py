@@ -75,12 +75,13 @@ def _photos_of(arguments: Sequence[str]) -> Iterator[str]:
     """
     from .sources import check_not_empty, iter_images
 
-    for argument in arguments:
-        if Path(argument).is_dir():
-            check_not_empty(argument)
-            yield from map(str, iter_images(Path(argument)))
-        else:
-            yield argument
+    for folder in filter(os.path.isdir, arguments):
+        check_not_empty(folder)  # now, before the model loads
+    return (
+        str(photo)
+        for argument in arguments
+        for photo in (iter_images(Path(argument)) if os.path.isdir(argument) else [argument])
+    )
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
