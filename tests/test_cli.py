@@ -277,7 +277,10 @@ DECODING_VERBS = [
 
 
 @pytest.mark.parametrize("args", DECODING_VERBS, ids=lambda args: " ".join(args[:2]))
-def test_every_decoding_verb_takes_the_decoding_limits(args):
+def test_every_decoding_verb_takes_the_decoding_limits(args, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # raised: restored
     parsed = build_parser().parse_args([*args, "--max-pixels", "400000000", "--max-image-mb", "80"])
     assert decode_limits(parsed) == {"max_pixels": 400_000_000, "max_bytes": 80 * 2**20}
     served = build_parser().parse_args(["serve", "--max-pixels", "1000"])

@@ -43,7 +43,7 @@ class StubClassifier(Classifier):
     """A model whose ivory probability for each photo is fixed (the rest share what is
     left), decided by the real ``decide``: evaluation is tested, not a network."""
 
-    def __init__(self, model=None, tta_flip: bool = False) -> None:
+    def __init__(self, model=None, tta_flip: bool = False, **limits: int) -> None:
         self.spec = SPEC
         self.model_path = Path("stub.onnx")
         self.tta_flip = tta_flip

@@ -10,15 +10,13 @@ from .errors import ConfigError
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
     from .evaluation.evaluate import evaluate  # the [eval] extra; no torch
 
     if args.model and args.model_option:
         raise ConfigError("give the model once: as MODEL or as --model, not both.")
     split = None if args.split == "all" else args.split
-    model = args.model or args.model_option
     summary = evaluate(
-        Classifier(model, tta_flip=args.tta_flip, **decode_limits(args)),
+        args.model or args.model_option,
         args.data,
         split=split,
         category_column=args.category_column,
@@ -26,7 +24,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         card=not args.no_card,
         robustness=args.robustness,
         output_dir=args.output_dir,
+        tta_flip=args.tta_flip,
         prevalence=args.prevalence,
+        **decode_limits(args),
     )
     for condition, report in summary.items():
         flag = report["other_false_flag_rate"]

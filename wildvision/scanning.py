@@ -56,6 +56,7 @@ class ScanSummary:
         decisions: rows per decision (``block``, ``review``, ``allow``, ``error``).
         errors: rows for images that could not be read.
         hash_matches: rows that matched the hash list (None without one).
+        hash_list: the hash list's name and the decision a match asks for ("" without one).
         seconds: wall time of the run.
     """
 
@@ -67,6 +68,7 @@ class ScanSummary:
     decisions: Counter = field(default_factory=Counter)
     errors: int = 0
     hash_matches: int | None = None
+    hash_list: str = ""
     seconds: float = 0.0
 
     @property
@@ -84,7 +86,7 @@ class ScanSummary:
             f"{self.total} in the source",
         ]
         if self.hash_matches is not None:
-            lines.append(f"known-image matches: {self.hash_matches}")
+            lines.append(f"known-image matches: {self.hash_matches} ({self.hash_list})")
         return "\n".join(lines)
 
 
@@ -136,6 +138,9 @@ def scan(
     if matcher is not None:  # photos are hashed within the classifier's decoding limits
         matcher.limits.update(max_pixels=classifier.max_pixels, max_bytes=classifier.max_bytes)
     summary = ScanSummary(str(output), hash_matches=0 if matcher else None)
+    if matcher is not None:
+        listed = matcher.hash_list
+        summary.hash_list = f"list {listed.name!r}, each raised to at least {listed.decision}"
     start = time.perf_counter()
     with results:
         bar = _progress_bar(source, results.done) if progress else None

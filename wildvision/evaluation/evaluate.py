@@ -18,7 +18,7 @@ from .._extras import require_extra
 from .._progress import progress
 from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
-from ..imaging import load_image
+from ..imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, load_image
 from ..prediction import Prediction
 from . import REQUIRED
 from .effects import render_card_test
@@ -59,6 +59,8 @@ def evaluate(
     output_dir: str | os.PathLike | None = None,
     tta_flip: bool = False,
     prevalence: float = 0.01,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``data``: a training run (a ``Run`` or its folder: its split's
     photos), a manifest, or an image folder; or a list of them, scored together (e.g. a
@@ -80,6 +82,8 @@ def evaluate(
             is not already a ``Classifier``).
         prevalence: the share of wildlife photos in the stream that ``expected_precision``
             is worked out for (a real stream: 1% or less).
+        max_pixels, max_bytes: decoding limits (``Classifier``, when ``model`` is not
+            already one; the shift and card renderings decode within the classifier's).
 
     Returns ``{"clean": metrics, "shift": metrics}``; each holds accuracy, macro-F1,
     per-class precision/recall/F1/AUROC/recall at precision 0.9, the confusion matrix, the
@@ -99,7 +103,11 @@ def evaluate(
             f"prevalence is the share of wildlife photos in a stream, in (0, 1); got "
             f"{prevalence!r} (e.g. 0.01 for 1%)."
         )
-    classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
+    classifier = (
+        model
+        if isinstance(model, Classifier)
+        else Classifier(model, tta_flip=tta_flip, max_pixels=max_pixels, max_bytes=max_bytes)
+    )
     sources = list(data) if isinstance(data, (list, tuple)) else [data]
     samples: list[Sample] = []
     categories: dict[Path, str] = {}
