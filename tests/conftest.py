@@ -3,7 +3,11 @@ tiny trained run that several tests reuse."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -165,3 +169,23 @@ def photo_server():
 
     with PhotoServer() as server:
         yield server
+
+
+class _Terminal(io.StringIO):
+    """A text stream that says it is an interactive terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def terminal_stderr() -> Iterator[io.StringIO]:
+    """Inside, ``sys.stderr`` is a stream that claims to be a terminal, where progress bars
+    are drawn; read what was written with ``.getvalue()``. (Entered in the test's body:
+    pytest's capture sets ``sys.stderr`` again between a fixture's set-up and the test.)"""
+    stream, before = _Terminal(), sys.stderr
+    sys.stderr = stream
+    try:
+        yield stream
+    finally:
+        sys.stderr = before

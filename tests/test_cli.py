@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import SAMPLE_PHOTO
-from wildvision.cli import main
+from tests.conftest import SAMPLE_PHOTO, terminal_stderr
+from wildvision.cli import build_parser, main
+from wildvision.cli_options import decode_limits
+from wildvision.errors import ScanError
+from wildvision.results import check_results
 
 
 def test_predict_json_lines(wildlife_model, capsys):
@@ -223,3 +227,119 @@ def test_a_closed_pipe_ends_quietly():
     process.stdout.close()
     err = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141 and err == ""
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped default model (loads in a second; no training)."""
+    from wildvision import Classifier
+
+    return Classifier()
+
+
+def test_predict_takes_a_folder_and_json_has_the_model_version(shipped, tmp_path, capsys):
+    (tmp_path / "photos" / "more").mkdir(parents=True)
+    shutil.copy(SAMPLE_PHOTO, tmp_path / "photos" / "b.jpg")
+    shutil.copy(SAMPLE_PHOTO, tmp_path / "photos" / "more" / "a.jpg")
+    (tmp_path / "photos" / "notes.txt").write_text("not a photo: left out, as scan does")
+    assert main(["predict", str(tmp_path / "photos"), str(SAMPLE_PHOTO), "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["source"] for line in lines] == [
+        str(tmp_path / "photos" / "b.jpg"),
+        str(tmp_path / "photos" / "more" / "a.jpg"),
+        str(SAMPLE_PHOTO),
+    ]
+    expected = shipped.predict(SAMPLE_PHOTO)
+    assert all(line["model_version"] == shipped.spec.version for line in lines)
+    assert all(line["decision"] == expected.decision for line in lines)
+    assert lines[0]["score"] == pytest.approx(expected.score, abs=1e-6)
+
+
+def test_predict_on_a_folder_without_photos_is_an_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    no_model = ["--model", str(tmp_path / "none.onnx")]  # the folder is checked first
+    assert main(["predict", str(SAMPLE_PHOTO), str(tmp_path / "empty"), *no_model]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {tmp_path / 'empty'}: no image files below it")
+
+
+#: The verbs that decode photos, each with the arguments it needs besides the limits.
+DECODING_VERBS = [
+    ["predict", "x.jpg"],
+    ["scan", "src", "-o", "out.jsonl"],
+    ["triage", "src", "-o", "out.jsonl"],
+    ["report", "results.jsonl", "-o", "page.html"],
+    ["hashes", "build", "known", "-o", "list.json"],
+    ["pack", "build", "photos", "--label", "x"],
+    ["pack", "bank", "photos"],
+    ["evaluate", "--data", "photos"],
+]
+
+
+@pytest.mark.parametrize("args", DECODING_VERBS, ids=lambda args: " ".join(args[:2]))
+def test_every_decoding_verb_takes_the_decoding_limits(args, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # raised: restored
+    parsed = build_parser().parse_args([*args, "--max-pixels", "400000000", "--max-image-mb", "80"])
+    assert decode_limits(parsed) == {"max_pixels": 400_000_000, "max_bytes": 80 * 2**20}
+    served = build_parser().parse_args(["serve", "--max-pixels", "1000"])
+    assert decode_limits(served) == {"max_pixels": 1000}  # uploads: --max-upload-mb
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*args, "--max-pixels", "0"])
+
+
+def test_the_pixel_and_byte_errors_name_the_flags_that_raise_them(tmp_path, capsys, monkeypatch):
+    from PIL import Image
+
+    from tests.hostile_images import png_claiming
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # restored after
+    huge = tmp_path / "huge.png"
+    huge.write_bytes(png_claiming(20000, 20000))  # 400 megapixels claimed, one row of data
+    assert main(["predict", str(huge)]) == 1
+    out = capsys.readouterr().out
+    assert "too large" in out and "--max-pixels N on the command line" in out
+    assert main(["predict", str(SAMPLE_PHOTO), "--max-pixels", "1000"]) == 1
+    assert "exceeds the limit of 1000; downscale the image or raise max_pixels (--max-pixels" in (
+        capsys.readouterr().out
+    )
+    assert main(["predict", str(SAMPLE_PHOTO), "--max-image-mb", "0.001"]) == 1
+    assert "raise max_bytes (--max-image-mb on the command line)" in capsys.readouterr().out
+    # raised past Pillow's own bomb limit, the photo gets as far as its (missing) pixel data
+    assert main(["predict", str(huge), "--max-pixels", "500000000"]) == 1
+    out = capsys.readouterr().out
+    assert "too large" not in out and "corrupt or truncated" in out
+    assert Image.MAX_IMAGE_PIXELS == 500_000_000
+
+
+def test_report_refuses_a_listings_table_and_an_empty_file(tmp_path, capsys):
+    table = tmp_path / "listings.csv"
+    table.write_text(f"listing_id,path\nL1,{SAMPLE_PHOTO}\n")
+    page = tmp_path / "page.html"
+    assert main(["report", str(table), "-o", str(page)]) == 2
+    err = capsys.readouterr().err
+    assert "this looks like a listings table (no decision column)" in err
+    assert f"run `wildvision scan {table} -o results.jsonl` first" in err
+    (tmp_path / "empty.jsonl").write_text("")
+    assert main(["report", str(tmp_path / "empty.jsonl"), "-o", str(page)]) == 2
+    assert "no result rows; run `wildvision scan SOURCE" in capsys.readouterr().err
+    other = tmp_path / "other.csv"
+    other.write_text("name,size\nx,3\n")
+    with pytest.raises(ScanError, match="not a scan's results"):
+        check_results(other)
+    assert not page.exists()
+
+
+def test_report_with_heatmaps_shows_progress_on_a_terminal_only(shipped, tmp_path, capsys):
+    results = tmp_path / "results.jsonl"
+    row = {"listing_id": "L1", "path": str(SAMPLE_PHOTO), "label": "ivory", "score": 0.9}
+    row |= {"decision": "review", "error": None, "model_version": shipped.spec.version}
+    results.write_text(json.dumps(row) + "\n" + json.dumps(row | {"listing_id": "L2"}) + "\n")
+    page = tmp_path / "page.html"
+    assert main(["report", str(results), "-o", str(page)]) == 0
+    captured = capsys.readouterr()
+    assert "wrote" in captured.out and "heatmaps" not in captured.err
+    with terminal_stderr() as stderr:
+        assert main(["report", str(results), "-o", str(page)]) == 0
+    assert "heatmaps:" in stderr.getvalue() and "/2" in stderr.getvalue()

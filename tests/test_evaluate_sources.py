@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import terminal_stderr
 from wildvision.classifier import Classifier
 from wildvision.prediction import Prediction, decide
 from wildvision.spec import ModelSpec, Thresholds
@@ -42,7 +43,7 @@ class StubClassifier(Classifier):
     """A model whose ivory probability for each photo is fixed (the rest share what is
     left), decided by the real ``decide``: evaluation is tested, not a network."""
 
-    def __init__(self, model=None, tta_flip: bool = False) -> None:
+    def __init__(self, model=None, tta_flip: bool = False, **limits: int) -> None:
         self.spec = SPEC
         self.model_path = Path("stub.onnx")
         self.tta_flip = tta_flip
@@ -175,3 +176,13 @@ def test_evaluate_module_imports_without_torch():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_progress_is_drawn_on_a_terminal_only(manifest, capsys):
+    from wildvision.evaluation.evaluate import evaluate
+
+    with terminal_stderr() as stderr:
+        evaluate(StubClassifier(), manifest, shift=False, card=False)
+    assert "evaluating (clean):" in stderr.getvalue()
+    evaluate(StubClassifier(), manifest, shift=False, card=False)
+    assert "evaluating" not in capsys.readouterr().err

@@ -15,10 +15,12 @@ from wildvision.cli import main
 from wildvision.hashes import (
     DEFAULT_MAX_DISTANCE,
     HashEntry,
+    HashMatch,
     HashMatcher,
     build_hash_list,
     distance,
     image_hash,
+    raise_decision,
 )
 
 pytest.importorskip("imagehash")
@@ -128,7 +130,56 @@ def test_cli_builds_a_list(known_folder, tmp_path, capsys):
     assert main(["hashes", "build", str(known_folder), "-o", str(target)]) == 0
     assert len(HashList.load(target)) == 3
     captured = capsys.readouterr()
-    assert "3 hashes, labels ['ivory', 'known']; 1 unreadable" in captured.out
+    assert f"list '{known_folder.name}', 3 hashes, labels ['ivory', 'known']" in captured.out
+    assert "a match asks for review; 1 unreadable" in captured.out
     assert "broken.jpg" in captured.err
     assert main(["hashes", "build", str(tmp_path / "none"), "-o", str(target)]) == 2
     assert "no such folder" in capsys.readouterr().err
+    args = ["--name", "seized-2026", "--decision", "block"]
+    assert main(["hashes", "build", str(known_folder), "-o", str(target), *args]) == 0
+    built = HashList.load(target)
+    assert (built.name, built.decision, len(built)) == ("seized-2026", "block", 3)
+
+
+def test_a_list_has_a_name_and_the_decision_a_match_asks_for(known_folder, tmp_path):
+    hash_list, _ = build_hash_list(known_folder, name="seized", decision="block")
+    loaded = HashList.load(hash_list.save(tmp_path / "list.json"))
+    assert (loaded.name, loaded.decision) == ("seized", "block")
+    match = HashMatcher(loaded).match(loaded.entries[0].hash)
+    assert (match.list_name, match.decision, match.distance) == ("seized", "block", 0)
+    # a list written without them (an older wildvision): named after its file, review
+    data = json.loads((tmp_path / "list.json").read_text())
+    del data["name"], data["decision"]
+    (tmp_path / "partner.json").write_text(json.dumps(data))
+    older = HashList.load(tmp_path / "partner.json")
+    assert (older.name, older.decision) == ("partner", "review")
+    data["decision"] = "allow"  # a match can never lower a decision
+    (tmp_path / "lowering.json").write_text(json.dumps(data))
+    with pytest.raises(HashListError, match='"decision" one of review, block'):
+        HashList.load(tmp_path / "lowering.json")
+    with pytest.raises(HashListError, match="decision is one of review, block"):
+        build_hash_list(known_folder, decision="allow")
+
+
+def test_a_match_raises_the_decision_to_at_least_the_lists():
+    review = HashMatch("ivory", 3, "0" * 32, "seized", "review")
+    block = HashMatch("ivory", 3, "0" * 32, "seized", "block")
+    assert raise_decision("allow", review) == "review"
+    assert raise_decision("block", review) == "block"  # never lowered
+    assert raise_decision("allow", block) == raise_decision("review", block) == "block"
+    assert raise_decision("allow", None) == "allow"
+    assert raise_decision("error", block) == "error"
+
+
+def test_an_empty_folder_is_an_error_with_the_fix(tmp_path, capsys):
+    (tmp_path / "seized" / "notes").mkdir(parents=True)
+    (tmp_path / "seized" / "notes" / "readme.txt").write_text("no photos here")
+    with pytest.raises(HashListError, match="no image files below it"):
+        build_hash_list(tmp_path / "seized")
+    target = tmp_path / "list.json"
+    assert main(["hashes", "build", str(tmp_path / "seized"), "-o", str(target)]) == 2
+    assert "no image files below it" in capsys.readouterr().err
+    (tmp_path / "seized" / "broken.jpg").write_bytes(b"not a photo")
+    assert main(["hashes", "build", str(tmp_path / "seized"), "-o", str(target)]) == 2
+    assert "none of its 1 image files could be read" in capsys.readouterr().err
+    assert not target.exists()

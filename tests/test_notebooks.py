@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -66,6 +67,16 @@ def outputs(notebook) -> tuple[str, list[str]]:
     return "".join(text), kinds
 
 
+def stderr_text(notebook) -> str:
+    """Everything the notebook's cells wrote to stderr."""
+    return "".join(
+        output["text"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output["output_type"] == "stream" and output["name"] == "stderr"
+    )
+
+
 def test_kernel_runs_this_interpreter():
     kernelspec = pytest.importorskip("jupyter_client.kernelspec")
     pytest.importorskip("ipykernel")
@@ -102,6 +113,11 @@ def test_retrain_notebook(monkeypatch, photo_folder, tmp_path):
     assert set(summary) == {"clean", "shift", "card"}
     assert "clean  accuracy" in text and "shift  accuracy" in text
     assert kinds.count("image/png") >= 2 and "text/html" in kinds
+    # training and evaluation draw progress bars on terminals only: none in a notebook, and
+    # no TqdmWarning about a missing IProgress widget
+    errors = stderr_text(notebook)
+    assert "TqdmWarning" not in errors and "IProgress" not in errors
+    assert not re.search(r"\d+%\||it/s|batch/s|img/s", errors), errors[:500]
 
 
 def test_export_notebook(monkeypatch, tiny_run, tmp_path):
@@ -143,3 +159,11 @@ def test_add_a_product_notebook(monkeypatch, tmp_path):
     coffee = next(line for line in text.splitlines() if line.startswith("coffee.jpg"))
     assert coffee.split()[-1] == "allow"
     assert "image/png" in kinds and "[1280 floats]" in text
+
+
+def test_the_readme_counts_every_notebook():
+    count = len(list(NOTEBOOKS.glob("[0-9]*.ipynb")))
+    word = {3: "three", 4: "four", 5: "five", 6: "six"}[count]
+    readme = (NOTEBOOKS / "README.md").read_text()
+    assert readme.startswith(f"# Notebooks\n\n{word.capitalize()} notebooks")
+    assert f"executes all {word} top to bottom" in readme

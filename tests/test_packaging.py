@@ -47,3 +47,18 @@ def test_ci_runs_exactly_the_readme_set_up_commands():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert all(command in ci for command in commands)
     assert any("apt-get install" in line and "chromium" in line for line in ci)
+
+
+def test_the_readme_quotes_the_skip_reasons_the_tests_print():
+    """The README's table of what a lighter test set-up skips quotes each skip's reason as a
+    test prints it, and says how the Node example gets its packages."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Disk space, a CPU-only torch", 1)[1].split("\n## ", 1)[0]
+    sources = "".join(path.read_text(encoding="utf-8") for path in (REPO / "tests").glob("*.py"))
+    reasons = re.findall(r"\| `{1,2}([^|]*?)`{1,2} \|$", section, flags=re.M)
+    quoted = [r for reason in reasons for r in reason.split("`, `")]
+    assert len(quoted) >= 4
+    for reason in quoted:
+        if not reason.startswith("could not import"):  # pytest's own importorskip words
+            assert reason in sources, reason
+    assert "npm ci --ignore-scripts" in section and "download.pytorch.org/whl/cpu" in section

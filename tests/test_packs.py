@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import skimage_photo
+from tests.conftest import skimage_photo, terminal_stderr
 from wildvision import Classifier
 from wildvision.cli import main
 from wildvision.errors import PackError
@@ -313,10 +313,11 @@ def test_a_fresh_clone_builds_a_pack_for_the_shipped_model_with_its_bank(tmp_pat
     _crops("astronaut.png", tmp_path / "product", 6, seed=4)
     held_out = _crops("astronaut.png", tmp_path / "held_out", 2, seed=5)
     pack = tmp_path / "suit.wvpack"
-    assert (
-        main(["pack", "build", str(tmp_path / "product"), "--label", PRODUCT, "-o", str(pack)]) == 0
-    )
+    with terminal_stderr() as stderr:  # on a terminal, a progress bar over the photos
+        build = ["pack", "build", str(tmp_path / "product"), "--label", PRODUCT]
+        assert main([*build, "-o", str(pack)]) == 0
     assert "against 4096 negatives" in capsys.readouterr().out
+    assert "product photos:" in stderr.getvalue() and "/6" in stderr.getvalue()
     assert main(["pack", "verify", str(pack)]) == 0
     capsys.readouterr()
     classifier = Classifier(packs=[pack])

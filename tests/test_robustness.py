@@ -59,7 +59,7 @@ class WhiteShy(Classifier):
     """Flags a photo as ivory unless more than a third of it is pale: so the clean
     photos are flagged and the photos set on white cards are not."""
 
-    def __init__(self, model=None, tta_flip: bool = False) -> None:
+    def __init__(self, model=None, tta_flip: bool = False, **limits: int) -> None:
         self.spec = SPEC
         self.model_path = Path("stub.onnx")
         self.tta_flip = False

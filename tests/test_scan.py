@@ -10,13 +10,14 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO, skimage_photo
+from tests.conftest import REPO, skimage_photo, terminal_stderr
 from tests.photo_server import PNG
 from wildvision import Classifier, HashListError, ModelError, ScanError, scan
 from wildvision.cli import main
@@ -145,6 +146,7 @@ def test_hash_list_matches_are_reported_with_their_distance(classifier, source, 
     known = tmp_path / "known" / "ivory"
     known.mkdir(parents=True)
     Image.open(skimage_photo("astronaut.png")).convert("RGB").save(known / "seized.jpg")
+    shutil.copy(source / "drink" / "03.jpg", known / "allowed.jpg")  # the model allows it
     hash_list, _ = build_hash_list(known.parent)
     shutil.copy(known / "seized.jpg", source / "drink" / "same.jpg")
     copy = Image.open(known / "seized.jpg").resize((256, 256))
@@ -158,8 +160,25 @@ def test_hash_list_matches_are_reported_with_their_distance(classifier, source, 
     assert rows["animal/reposted.jpg"]["hash_distance"] <= 10
     assert rows["animal/01.jpg"]["hash_match"] is False
     assert rows["animal/01.jpg"]["hash_label"] is rows["animal/01.jpg"]["hash_distance"] is None
+    assert rows["animal/01.jpg"]["hash_list"] is None
     assert rows["drink/corrupt.jpg"]["hash_match"] is None
-    assert summary.hash_matches == 2 and "known-image matches: 2" in summary.report()
+    assert summary.hash_matches == 3
+    assert "known-image matches: 3 (list 'known', each raised to at least review)" in (
+        summary.report()
+    )
+    # a known image the model allows is raised to the list's decision, named by the list
+    allowed = rows["drink/03.jpg"]
+    assert allowed["hash_match"] is True and allowed["hash_list"] == "known"
+    assert classifier.predict(source / "drink" / "03.jpg").decision == "allow"
+    assert allowed["decision"] == "review"
+    assert rows["animal/01.jpg"]["decision"] == "block"  # no match: the model's own
+    assert rows["drink/02.jpg"]["decision"] == "allow"
+    blocking = replace(hash_list, name="seized-2026", decision="block")
+    scan(source, tmp_path / "block.csv", classifier, hashes=blocking, progress=False)
+    again = {str(Path(r["path"]).relative_to(source)): r for r in read_rows(tmp_path / "block.csv")}
+    assert again["drink/03.jpg"]["decision"] == "block"
+    assert again["drink/03.jpg"]["hash_list"] == "seized-2026"
+    assert again["drink/02.jpg"]["decision"] == "allow"
     with pytest.raises(ScanError, match="re-run with the same options"):
         scan(source, output, classifier, progress=False)  # resume without --hashes
 
@@ -184,10 +203,34 @@ def test_cli_scan_prints_a_summary_and_reports_bad_sources(classifier, source, t
     captured = capsys.readouterr()
     assert "scanned 10 images in" in captured.out
     assert "decisions: allow 2, block 4, error 2, review 2; errors 2" in captured.out
-    assert "scan source:" in captured.err  # the progress bar
+    assert "scan source:" not in captured.err  # no progress bar: stderr is not a terminal
     assert len(read_rows(output)) == 10
     assert main(["scan", str(tmp_path / "nope.csv"), "-o", str(output)]) == 2
     assert "no such folder or file" in capsys.readouterr().err
+    model = ["--model", str(classifier.model_path)]
+    with terminal_stderr() as stderr:  # on a terminal: a bar over the 10 photos
+        assert main(["scan", str(source), "-o", str(tmp_path / "bar.jsonl"), *model]) == 0
+    assert "scan source:" in stderr.getvalue() and "/10" in stderr.getvalue()
+    with terminal_stderr() as stderr:
+        quiet = ["scan", str(source), "-o", str(tmp_path / "quiet.jsonl"), "--no-progress"]
+        assert main([*quiet, *model]) == 0
+    assert "scan source:" not in stderr.getvalue()
+
+
+def test_an_empty_source_is_an_error_before_any_work(classifier, tmp_path, capsys):
+    empty = tmp_path / "photos"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "sub" / "notes.txt").write_text("no photos")
+    output = tmp_path / "out.jsonl"
+    with pytest.raises(ScanError, match="no image files below it"):
+        scan(empty, output, classifier, progress=False)
+    table = tmp_path / "listings.csv"
+    table.write_text("listing_id,path\n")
+    with pytest.raises(ScanError, match="no photos listed"):
+        scan(table, output, classifier, progress=False)
+    assert main(["scan", str(empty), "-o", str(output)]) == 2
+    assert "no image files below it" in capsys.readouterr().err
+    assert not output.exists()
 
 
 #: Fetching from the loopback test server, quickly.

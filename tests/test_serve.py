@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from wildvision.cli import main
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
+pytest.importorskip("fastapi_offline", reason="needs the [serve] extra: pip install -e '.[serve]'")
 
 MAX_UPLOAD_MB = 0.05  # 52,429 bytes a photo
 MAX_BATCH_MB = 0.15  # under MAX_BATCH_FILES photos at the upload limit
@@ -251,3 +253,27 @@ def test_serve_without_the_extra_names_it():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 2
     assert "pip install 'wildvision[serve]'" in result.stderr
+
+
+def test_docs_pages_load_their_assets_from_the_package_not_a_cdn():
+    """``/docs`` (Swagger UI) and ``/redoc`` work offline: every script, style and icon they
+    name is served by the app itself (fastapi-offline's copies), none from another host."""
+    from fastapi.testclient import TestClient
+
+    from wildvision.server import create_app
+
+    with TestClient(create_app()) as client:  # the shipped default model; no network used
+        for page, kinds in (("/docs", {"javascript", "css"}), ("/redoc", {"javascript"})):
+            answer = client.get(page)
+            assert answer.status_code == 200 and "text/html" in answer.headers["content-type"]
+            assets = re.findall(r'(?:src|href)="([^"]+)"', answer.text)
+            assert not re.search(r"https?://", answer.text), page  # nothing from elsewhere
+            served = set()
+            for url in assets:
+                assert url.startswith("/docs-assets/"), url
+                asset = client.get(url)
+                assert asset.status_code == 200 and len(asset.content) > 1000, url
+                served |= {k for k in kinds if k in asset.headers["content-type"]}
+            assert served == kinds, page
+        assert "SwaggerUIBundle" in client.get("/docs-assets/swagger-ui-bundle.js").text
+        assert client.get("/openapi.json").json()["info"]["title"] == "wildvision"

@@ -14,7 +14,7 @@ import onnxruntime as ort
 from PIL import Image
 
 from .errors import ImageError, ModelError
-from .imaging import DEFAULT_MAX_PIXELS, ImageInput, describe
+from .imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, describe
 from .integrity import verify_sha256
 from .models import resolve_model_path
 from .packs.pack_file import Pack, check_packs_fit, load_pack
@@ -39,6 +39,7 @@ class Classifier:
             the shipped default.
         providers: onnxruntime execution providers (default: CPU).
         max_pixels: images with more pixels are refused with ``ImageError``.
+        max_bytes: files or bytes longer than this are refused with ``ImageError``.
         fast_decode: decode big JPEGs at reduced scale (draft mode), never below the size the
             model resizes to; set False for a full-size decode.
         decode_threads: threads that decode images ahead of inference in ``predict_batch``.
@@ -60,12 +61,17 @@ class Classifier:
         'allow'
     """
 
+    #: Decoding limits (see Args); class defaults too, for subclasses that skip ``__init__``.
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
     def __init__(
         self,
         model: str | os.PathLike | None = None,
         *,
         providers: list[str] | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         fast_decode: bool = True,
         decode_threads: int = 2,
         precision: str = "auto",
@@ -79,6 +85,7 @@ class Classifier:
         #: The model file's SHA-256, checked against ``sha256`` or ``SHA256SUMS`` when given.
         self.sha256: str = verify_sha256(self.model_path, data, sha256)
         self.max_pixels = max_pixels
+        self.max_bytes = max_bytes
         self.fast_decode = fast_decode
         self.decode_threads = max(1, decode_threads)
         self.tta_flip = tta_flip
@@ -183,14 +190,19 @@ class Classifier:
         return self._run(IMAGE_INPUT, np.ascontiguousarray(pixels, dtype=np.uint8))
 
     def load(self, image: ImageInput) -> Image.Image:
-        """Decode ``image`` as ``predict`` does (RGB, EXIF-rotated, ``max_pixels`` and
-        ``fast_decode`` applied), for callers that need the pixels the model sees.
+        """Decode ``image`` as ``predict`` does (RGB, EXIF-rotated, ``max_pixels``,
+        ``max_bytes`` and ``fast_decode`` applied), for callers that need the pixels the model
+        sees.
 
         Raises:
             ImageError: the input cannot be decoded.
         """
         return decode_for_model(
-            image, self.spec, max_pixels=self.max_pixels, fast_decode=self.fast_decode
+            image,
+            self.spec,
+            max_pixels=self.max_pixels,
+            fast_decode=self.fast_decode,
+            max_bytes=self.max_bytes,
         )
 
     def _run(self, input_name: str, batch: np.ndarray) -> np.ndarray:

@@ -6,11 +6,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
+from ._progress import progress as _progress
+from ._progress import stderr_is_terminal
 from ._version import __version__
 from .cli_calibrate import add_calibrate_verb
 from .cli_evaluate import add_evaluate_verb
+from .cli_hashes import add_hashes_verb
+from .cli_options import decode_arguments as _decode_arguments
+from .cli_options import decode_limits as _decode_limits
 from .cli_options import fetch_arguments as _fetch_arguments
 from .cli_options import fetch_options as _fetch_options
 from .cli_options import model_options as _model_options
@@ -35,17 +41,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .scanning import classify_items
 
+    images = _photos_of(args.images)  # a folder is its images, as scan reads it
     classifier = Classifier(
-        args.model, precision=args.precision, tta_flip=args.tta_flip, packs=args.pack or ()
+        args.model,
+        precision=args.precision,
+        tta_flip=args.tta_flip,
+        packs=args.pack or (),
+        **_decode_limits(args),
     )
     failed = 0
     predictions = classify_items(
-        classifier, args.images, batch_size=args.batch_size, fetch=_fetch_options(args)
+        classifier, images, batch_size=args.batch_size, fetch=_fetch_options(args)
     )
+    version = {"model_version": classifier.spec.version}
     for _, prediction, _ in predictions:
         failed += not prediction.ok
         if args.json:
-            print(json.dumps(prediction.to_dict()))
+            print(json.dumps({**prediction.to_dict(), **version}))
         elif prediction.ok:
             print(
                 f"{prediction.source}\t{prediction.label}\t{prediction.score:.4f}\t{prediction.decision}"
@@ -55,12 +67,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _photos_of(arguments: Sequence[str]) -> Iterator[str]:
+    """``predict``'s photos: each argument as given, a folder as its image files (recursive,
+    sorted, as ``scan`` reads one).
+
+    Raises:
+        ScanError: a folder without image files below it.
+    """
+    from .sources import check_not_empty, iter_images
+
+    for folder in filter(os.path.isdir, arguments):
+        check_not_empty(folder)  # now, before the model loads
+    return (
+        str(photo)
+        for argument in arguments
+        for photo in (iter_images(Path(argument)) if os.path.isdir(argument) else [argument])
+    )
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .scanning import scan
 
     classifier = Classifier(
-        args.model, precision=args.precision, tta_flip=args.tta_flip, packs=args.pack or ()
+        args.model,
+        precision=args.precision,
+        tta_flip=args.tta_flip,
+        packs=args.pack or (),
+        **_decode_limits(args),
     )
     try:
         summary = scan(
@@ -83,7 +117,9 @@ def cmd_triage(args: argparse.Namespace) -> int:
     from .classifier import Classifier
     from .triage import triage
 
-    classifier = Classifier(args.model, precision=args.precision, packs=args.pack or ())
+    classifier = Classifier(
+        args.model, precision=args.precision, packs=args.pack or (), **_decode_limits(args)
+    )
     try:
         summary = triage(
             args.reports,
@@ -111,14 +147,22 @@ def _interrupted(output: str) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .classifier import Classifier
+    from .explain import each_explanation
     from .packs import load_pack
+    from .results import check_results
     from .review_page import write_review_report
 
+    check_results(args.results)  # a listings table or an empty file: say what to run first
+    limits = _decode_limits(args)
     packs = [load_pack(path) for path in args.pack or ()]
     model = (
-        None if args.no_heatmaps else Classifier(args.model, precision=args.precision, packs=packs)
+        None
+        if args.no_heatmaps
+        else Classifier(args.model, precision=args.precision, packs=packs, **limits)
     )
-    with warnings_to_stderr():
+    total = None if model is None else _report_items(args)
+    bar = _progress(total=total, desc="heatmaps", unit="photo", enabled=total is not None)
+    with warnings_to_stderr(), bar, each_explanation(bar.update):
         count = write_review_report(
             args.results,
             args.output,
@@ -133,18 +177,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_hashes_build(args: argparse.Namespace) -> int:
-    from .hashes import build_hash_list
+def _report_items(args: argparse.Namespace) -> int | None:
+    """How many photos ``report`` will explain (one quick pass over the results), for its
+    progress bar; None where no bar is drawn (stderr is not a terminal)."""
+    from .results import iter_rows
 
-    hash_list, errors = build_hash_list(args.folder, label=args.label)
-    for error in errors:
-        print(f"skipped: {error}", file=sys.stderr)
-    path = hash_list.save(args.output)
-    print(
-        f"wrote {path}: {len(hash_list)} hashes, labels {hash_list.labels}; "
-        f"{len(errors)} unreadable images skipped"
-    )
-    return 0
+    if not stderr_is_terminal():
+        return None
+    wanted = set(args.decisions)
+    matching = sum(str(row.get("decision")) in wanted for row in iter_rows(args.results))
+    return min(matching, args.limit)
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -172,6 +214,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             max_batch_bytes=round(args.max_batch_mb * MB),
             max_concurrency=args.max_concurrency,
             packs=args.pack or (),
+            **_decode_limits(args),
         )
     except ValueError as exc:  # a limit out of range (wildvision's own errors are ValueErrors)
         print(f"error: {exc}", file=sys.stderr)
@@ -187,7 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     p = verbs.add_parser("predict", help="classify images with an exported model")
-    p.add_argument("images", nargs="+", help="image files or http(s) URLs")
+    p.add_argument(
+        "images", nargs="+", help="image files, folders (their images, recursively) or URLs"
+    )
+    _decode_arguments(p)
     _model_options(p)
     _pack_option(p)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -215,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="largest Hamming distance (of 128 bits) that matches (default %(default)s)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _decode_arguments(p)
     _fetch_arguments(p)
     p.set_defaults(func=cmd_scan)
 
@@ -225,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     _pack_option(p)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _decode_arguments(p)
     _fetch_arguments(p)
     p.set_defaults(func=cmd_triage)
 
@@ -246,17 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-heatmaps", action="store_true", help="thumbnails only; loads no model (fast)"
     )
+    _decode_arguments(p)
     _fetch_arguments(p, workers=False)
     p.set_defaults(func=cmd_report)
 
-    p = verbs.add_parser("hashes", help="known-image hash lists")
-    actions = p.add_subparsers(dest="action", required=True)
-    p = actions.add_parser("build", help="hash the photos below DIR into a shareable list")
-    p.add_argument("folder", help="known photos; a sub-folder's name is its photos' label")
-    p.add_argument("-o", "--output", required=True, help="hash list .json to write")
-    p.add_argument("--label", default="known", help="label of photos directly in the folder")
-    p.set_defaults(func=cmd_hashes_build)
-
+    add_hashes_verb(verbs)
     add_training_verbs(verbs)
     add_calibrate_verb(verbs)
     add_evaluate_verb(verbs)
@@ -299,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
+    _decode_arguments(p, byte_cap=False)  # uploads are capped by --max-upload-mb
     p.set_defaults(func=cmd_serve)
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from .cli_options import decode_arguments, decode_limits
 from .errors import ConfigError
 
 
@@ -25,6 +26,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         output_dir=args.output_dir,
         tta_flip=args.tta_flip,
         prevalence=args.prevalence,
+        **decode_limits(args),
     )
     for condition, report in summary.items():
         flag = report["other_false_flag_rate"]
@@ -134,4 +136,5 @@ def add_evaluate_verb(verbs: argparse._SubParsersAction) -> None:
         default="category",
         help="manifest column to break false flags down by (default: category)",
     )
+    decode_arguments(p)
     p.set_defaults(func=cmd_evaluate)

@@ -1,4 +1,5 @@
-"""Options shared by the ``wildvision`` command's verbs: the model, packs, URL fetching."""
+"""Options shared by the ``wildvision`` command's verbs: the model, packs, URL fetching and
+the decoding limits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
+from .imaging import BYTES_FLAG, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PIXELS_FLAG
+from .server_defaults import MB
 
 
 def model_options(
@@ -58,6 +61,46 @@ def fetch_arguments(parser: argparse.ArgumentParser, workers: bool = True) -> No
     )
 
 
+def decode_arguments(parser: argparse.ArgumentParser, byte_cap: bool = True) -> None:
+    """``--max-pixels`` and ``--max-image-mb``: the decoding limits, for every verb that decodes
+    photos (the errors of a photo over them name these flags)."""
+    parser.add_argument(
+        PIXELS_FLAG,
+        type=_above_zero(int),
+        default=DEFAULT_MAX_PIXELS,
+        metavar="N",
+        help="refuse photos with more pixels (default %(default)s); raises Pillow's own "
+        "decompression-bomb limit to match",
+    )
+    if byte_cap:
+        parser.add_argument(
+            BYTES_FLAG,
+            type=_above_zero(float),
+            default=DEFAULT_MAX_BYTES / MB,
+            metavar="MB",
+            help="refuse photo files (and fetched photos) over this many MB of 2**20 bytes "
+            "(default %(default)g)",
+        )
+
+
+def decode_limits(args: argparse.Namespace) -> dict[str, int]:
+    """``{"max_pixels": ..., "max_bytes": ...}`` from ``decode_arguments``' flags, as
+    ``Classifier`` and ``load_image`` take them (``max_bytes`` only where the verb has it).
+
+    A ``--max-pixels`` above Pillow's own limit (``PIL.Image.MAX_IMAGE_PIXELS``, which warns
+    above it and refuses at twice it) raises that limit to match, for this command's process:
+    otherwise Pillow would still refuse what the flag allows.
+    """
+    from PIL import Image
+
+    limits = {"max_pixels": args.max_pixels}
+    if Image.MAX_IMAGE_PIXELS is not None and args.max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = args.max_pixels
+    if getattr(args, "max_image_mb", None) is not None:
+        limits["max_bytes"] = round(args.max_image_mb * MB)
+    return limits
+
+
 def _above_zero(kind: type) -> Callable[[str], Any]:
     """An argparse type: a number of ``kind`` above 0."""
 
@@ -74,10 +117,13 @@ def _above_zero(kind: type) -> Callable[[str], Any]:
 
 
 def fetch_options(args: argparse.Namespace) -> FetchOptions:
+    """How this verb fetches photo URLs; with ``--max-image-mb``, its cap too."""
+    cap = getattr(args, "max_image_mb", None)
     return FetchOptions(
         timeout=args.fetch_timeout,
         allow_private=args.allow_private_urls,
         workers=getattr(args, "fetch_workers", DEFAULT_FETCH_WORKERS),
+        max_bytes=DEFAULT_MAX_BYTES if cap is None else round(cap * MB),
     )
 
 

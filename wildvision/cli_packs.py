@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli_options import warnings_to_stderr
+from .cli_options import decode_arguments, decode_limits, warnings_to_stderr
 from .errors import PackError
 
 SPLIT_CHOICES = ("train", "val", "test")
@@ -21,7 +21,7 @@ def cmd_pack_build(args: argparse.Namespace) -> int:
     from .packs.pack_file import DEFAULT_CITES_NOTE, PACK_SUFFIX
 
     started = time.perf_counter()
-    classifier = Classifier(args.model, precision=args.precision)
+    classifier = Classifier(args.model, precision=args.precision, **decode_limits(args))
     with warnings_to_stderr():
         pack = build_pack(
             args.photos,
@@ -81,7 +81,7 @@ def cmd_pack_bank(args: argparse.Namespace) -> int:
     from .packs.negative_bank import bank_path_for
     from .sources import iter_images
 
-    classifier = Classifier(args.model, precision=args.precision)
+    classifier = Classifier(args.model, precision=args.precision, **decode_limits(args))
     keep_labels = set(args.labels) if args.labels else None
     photos, sources, labels = [], [], []
     for source in args.sources:
@@ -157,6 +157,7 @@ def add_pack_verbs(verbs: Any, model_options: Any) -> None:
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds")
     p.add_argument("--cites-note", default=None, help="note for reviewers (CITES listing)")
     p.add_argument("--seed", type=int, default=0)
+    decode_arguments(p)
     p.set_defaults(func=cmd_pack_build)
 
     p = actions.add_parser("verify", help="check a pack file and that it fits a model")
@@ -187,4 +188,5 @@ def add_pack_verbs(verbs: Any, model_options: Any) -> None:
         help="labels to keep (default: all but the model's wildlife labels)",
     )
     p.add_argument("--seed", type=int, default=0)
+    decode_arguments(p)
     p.set_defaults(func=cmd_pack_bank)

@@ -10,6 +10,9 @@ default), batched.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,20 @@ from .imaging import ImageInput
 from .preprocess import model_view, normalize
 
 BASELINES = ("mean", "blur")
+#: Called after each ``explain`` in this context (``each_explanation``): how a caller that
+#: hands the work to another function (the ``report`` verb) counts heatmaps for its progress.
+_ON_EXPLAINED: ContextVar[Callable[[], None] | None] = ContextVar("on_explained", default=None)
+
+
+@contextlib.contextmanager
+def each_explanation(callback: Callable[[], None]) -> Iterator[None]:
+    """Inside, ``callback()`` runs after every heatmap ``explain`` makes in this thread
+    (or context), e.g. a progress bar's ``update``."""
+    token = _ON_EXPLAINED.set(callback)
+    try:
+        yield
+    finally:
+        _ON_EXPLAINED.reset(token)
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,9 @@ def explain(
     heat = np.asarray(coarse.resize((size, size), Image.Resampling.BILINEAR), np.float32)
     peak = float(heat.max())
     heatmap = np.clip(heat / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(heat)
+    tick = _ON_EXPLAINED.get()
+    if tick is not None:
+        tick()
     return Explanation(
         view=view,
         heatmap=heatmap,

@@ -31,7 +31,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from ._version import __version__
 from .errors import FetchError
-from .imaging import DEFAULT_MAX_BYTES, is_url  # is_url: re-exported here too
+from .imaging import BYTES_FLAG, DEFAULT_MAX_BYTES, is_url  # is_url: re-exported here too
 
 #: Seconds one fetch may take in all: connecting, every redirect and the whole body.
 DEFAULT_FETCH_TIMEOUT = 10.0
@@ -369,5 +369,6 @@ def _timed_out(where: str, timeout: float) -> str:
 
 def _too_big(where: str, size: str, max_bytes: int) -> str:
     return (
-        f"{where}: {size} the limit of {max_bytes} bytes; link a smaller photo or raise max_bytes."
+        f"{where}: {size} the limit of {max_bytes} bytes; link a smaller photo or raise max_bytes "
+        f"({BYTES_FLAG} on the command line)."
     )

@@ -3,23 +3,33 @@
 A hash list holds hashes and labels only — never images or file names — so it can be shared
 between platforms. Each hash is a 64-bit DCT hash (``imagehash.phash``) followed by a 64-bit
 gradient hash (``imagehash.dhash``), 128 bits in all; two photos match when their Hamming
-distance is at most ``max_distance``. Robustness to re-encoding, resizing, crops and captions
-is measured in ``benchmarks/HASH_RESULTS.md``. Needs the ``[hashes]`` extra (imagehash).
+distance is at most ``max_distance``. A list has a name (shown beside each match) and the
+decision a match asks for, ``review`` (the default) or ``block``: a scan raises a matching
+photo's decision to at least that (``raise_decision``). Robustness to re-encoding, resizing,
+crops and captions is measured in ``benchmarks/HASH_RESULTS.md``. Needs the ``[hashes]``
+extra (imagehash).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ._atomic import atomic_write_text
 from ._extras import require_extra
+from ._progress import progress as progress_bar
 from .errors import HashListError, ImageError
-from .imaging import ImageInput, load_image
+from .imaging import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    ImageInput,
+    load_image,
+)
 from .sources import iter_images
 
 FORMAT = "wildvision-hashes"
@@ -31,6 +41,10 @@ DEFAULT_MAX_DISTANCE = 16
 #: Images are decoded (JPEG draft mode) to at least this size before hashing: the hashes look
 #: at 9x8 and 32x32 thumbnails, so full-size decoding would only cost time.
 DECODE_SIZE = 256
+#: The decisions a list may ask for on a match, weakest first (a match is a lead for review
+#: by default: see the false-match rates in HASH_RESULTS.md).
+MATCH_DECISIONS = ("review", "block")
+_STRENGTH = {"allow": 0, "review": 1, "block": 2}
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 
 
@@ -44,19 +58,38 @@ class HashEntry:
 
 @dataclass(frozen=True)
 class HashMatch:
-    """The nearest known image within the distance limit."""
+    """The nearest known image within the distance limit, the list it is on and the decision
+    that list asks for on a match."""
 
     label: str
     distance: int
     hash: str
+    list_name: str = ""
+    decision: str = "review"
 
 
 @dataclass(frozen=True)
 class HashList:
-    """A shareable list of known-image hashes; ``save``/``load`` round-trip it as JSON."""
+    """A shareable list of known-image hashes; ``save``/``load`` round-trip it as JSON.
+
+    Attributes:
+        entries: the known images.
+        algorithm: how they were hashed.
+        name: what results call the list (a list saved without one: its file's name).
+        decision: what a match asks for, at least: ``review`` or ``block``.
+    """
 
     entries: tuple[HashEntry, ...]
     algorithm: str = ALGORITHM
+    name: str = ""
+    decision: str = "review"
+
+    def __post_init__(self) -> None:
+        if self.decision not in MATCH_DECISIONS:
+            raise HashListError(
+                f"a hash list's decision is one of {', '.join(MATCH_DECISIONS)}, got "
+                f'{self.decision!r}; fix the list\'s "decision".'
+            )
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -67,7 +100,13 @@ class HashList:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the list as JSON (atomically) and return its path."""
-        head = {"format": FORMAT, "format_version": FORMAT_VERSION, "algorithm": self.algorithm}
+        head = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "algorithm": self.algorithm,
+            "name": self.name or Path(path).stem,
+            "decision": self.decision,
+        }
         entries = ",\n".join(  # one entry a line: compact, and diffs stay readable
             json.dumps({"hash": e.hash, "label": e.label}, ensure_ascii=False) for e in self.entries
         )
@@ -115,53 +154,98 @@ class HashList:
                     '"label"; fix the entry or rebuild the list.'
                 )
             entries.append(HashEntry(entry["hash"].lower(), entry["label"]))
-        return cls(tuple(entries))
+        name, decision = data.get("name") or Path(path).stem, data.get("decision", "review")
+        if not isinstance(name, str) or decision not in MATCH_DECISIONS:
+            raise HashListError(
+                f'{path}: "name" must be text and "decision" one of {", ".join(MATCH_DECISIONS)}'
+                f", got {name!r} and {decision!r}; fix them or rebuild the list."
+            )
+        return cls(tuple(entries), name=name, decision=decision)
 
 
-def image_hash(image: ImageInput) -> str:
-    """The 128-bit hash of one image, as 32 hex digits.
+def image_hash(
+    image: ImageInput,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> str:
+    """The 128-bit hash of one image, as 32 hex digits (decoded within ``load_image``'s
+    ``max_pixels`` and ``max_bytes``).
 
     Raises:
         ImageError: the input cannot be decoded (through ``wildvision.load_image``).
         MissingExtraError: imagehash is not installed.
     """
     imagehash = _imagehash()
-    picture = load_image(image, min_size=DECODE_SIZE)
+    picture = load_image(image, min_size=DECODE_SIZE, max_pixels=max_pixels, max_bytes=max_bytes)
     return str(imagehash.phash(picture)) + str(imagehash.dhash(picture))
 
 
 def build_hash_list(
-    folder: str | os.PathLike, *, label: str = "known"
+    folder: str | os.PathLike,
+    *,
+    label: str = "known",
+    name: str | None = None,
+    decision: str = "review",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
 ) -> tuple[HashList, list[str]]:
     """Hash every image below ``folder``; returns the list and the errors of unreadable files.
 
     An image's label is the name of the top-level sub-folder it is in (``DIR/ivory/a.jpg`` is
     ``ivory``); images directly in ``folder`` get ``label``. Identical entries are kept once.
+
+    Args:
+        name: the list's name in results (None: the folder's name).
+        decision: what a match asks for, at least: ``review`` or ``block``.
+        max_pixels, max_bytes: decoding limits (``load_image``).
+        progress: a bar on stderr when it is a terminal.
+
+    Raises:
+        HashListError: no such folder, or no image files below it (nothing to hash).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise HashListError(f"{folder}: no such folder; pass the folder of known photos.")
+    empty = HashList((), name=name or folder.name, decision=decision)  # checks the decision
     _imagehash()  # a missing extra is said before the walk, not at the first photo
+    paths = list(iter_images(folder))
+    if not paths:
+        raise HashListError(
+            f"{folder}: no image files below it ({', '.join(sorted(IMAGE_EXTENSIONS))}); put "
+            "the known photos there (DIR/LABEL/photo.jpg) or pass the folder that has them."
+        )
     entries: dict[HashEntry, None] = {}
     errors = []
-    for path in iter_images(folder):
+    for path in progress_bar(paths, desc="hashing", enabled=progress):
         parts = path.relative_to(folder).parts
         try:
-            entries[HashEntry(image_hash(path), parts[0] if len(parts) > 1 else label)] = None
+            hashed = image_hash(path, max_pixels=max_pixels, max_bytes=max_bytes)
+            entries[HashEntry(hashed, parts[0] if len(parts) > 1 else label)] = None
         except ImageError as exc:
             errors.append(str(exc))
-    return HashList(tuple(entries)), errors
+    return replace(empty, entries=tuple(entries)), errors
 
 
 class HashMatcher:
-    """Finds the nearest entry of a hash list within ``max_distance`` bits."""
+    """Finds the nearest entry of a hash list within ``max_distance`` bits; ``match_image``
+    decodes within ``max_pixels`` and ``max_bytes``."""
 
-    def __init__(self, hash_list: HashList, max_distance: int = DEFAULT_MAX_DISTANCE) -> None:
+    def __init__(
+        self,
+        hash_list: HashList,
+        max_distance: int = DEFAULT_MAX_DISTANCE,
+        *,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+    ) -> None:
         if not 0 <= max_distance <= HASH_BITS:
             raise ValueError(f"max_distance must be in 0..{HASH_BITS}, got {max_distance}")
         _imagehash()  # fail now, not on the first image of a long scan
         self.hash_list = hash_list
         self.max_distance = max_distance
+        self.limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
         packed = b"".join(bytes.fromhex(e.hash) for e in hash_list.entries)
         self._bits = np.frombuffer(packed, dtype=np.uint8).reshape(len(hash_list), HASH_BITS // 8)
 
@@ -175,11 +259,20 @@ class HashMatcher:
         if distances[best] > self.max_distance:
             return None
         entry = self.hash_list.entries[best]
-        return HashMatch(entry.label, int(distances[best]), entry.hash)
+        name, decision = self.hash_list.name, self.hash_list.decision
+        return HashMatch(entry.label, int(distances[best]), entry.hash, name, decision)
 
     def match_image(self, image: ImageInput) -> HashMatch | None:
         """Hash ``image`` and match it; raises ``ImageError`` when it cannot be decoded."""
-        return self.match(image_hash(image))
+        return self.match(image_hash(image, **self.limits))
+
+
+def raise_decision(decision: str, match: HashMatch | None) -> str:
+    """``decision`` raised to at least what a known-image ``match`` asks for (its list's
+    ``review`` or ``block``); unchanged without a match, and ``error`` stays ``error``."""
+    if match is None or decision not in _STRENGTH:
+        return decision
+    return max(decision, match.decision, key=_STRENGTH.__getitem__)
 
 
 def distance(a: str, b: str) -> int:

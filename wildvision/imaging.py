@@ -34,6 +34,11 @@ DEFAULT_MAX_PIXELS = 64_000_000
 #: a URL (``wildvision.fetching`` stops reading past it). 50 MB holds any real listing photo.
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
+#: The command-line flags that raise ``max_pixels`` and ``max_bytes`` (every verb that decodes
+#: photos has them); the errors name them.
+PIXELS_FLAG = "--max-pixels"
+BYTES_FLAG = "--max-image-mb"
+
 #: The formats decoded (Pillow's names): those listing photos come in. Anything else is
 #: refused unparsed: notably PostScript/EPS, which Pillow would hand to Ghostscript.
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "ICO", "AVIF")
@@ -169,7 +174,8 @@ def _decode_errors(name: str, max_pixels: int, stream: IO[bytes] | None = None) 
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(
             f"{name}: too large, refused as a possible decompression bomb ({exc}); to accept "
-            f"it raise both max_pixels (now {max_pixels}) and PIL.Image.MAX_IMAGE_PIXELS."
+            f"it raise max_pixels (now {max_pixels}; {PIXELS_FLAG} N on the command line, "
+            "which raises Pillow's limit too) and, in Python, PIL.Image.MAX_IMAGE_PIXELS."
         ) from None
     except _DECODE_ERRORS as exc:
         raise ImageError(
@@ -197,7 +203,7 @@ def _check_bytes(size: int, name: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise ImageError(
             f"{name}: too large, {size} bytes exceeds the limit of {max_bytes}; "
-            "re-encode the photo smaller or raise max_bytes."
+            f"re-encode the photo smaller or raise max_bytes ({BYTES_FLAG} on the command line)."
         )
 
 
@@ -206,7 +212,7 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
     if width * height > max_pixels:
         raise ImageError(
             f"{name}: too large, {width}x{height} pixels exceeds the limit of {max_pixels}; "
-            "downscale the image or raise max_pixels."
+            f"downscale the image or raise max_pixels ({PIXELS_FLAG} N on the command line)."
         )
 
 

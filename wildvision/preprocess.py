@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image
 
-from .imaging import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from .imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, load_image
 from .spec import ModelSpec
 
 _RESAMPLE = {
@@ -37,6 +37,7 @@ def decode_for_model(
     *,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     fast_decode: bool = True,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Image.Image:
     """Decode ``image`` as ``Classifier`` does for a model of ``spec``: with ``fast_decode``
     a big JPEG is decoded at reduced scale (draft mode), never below ``spec.resize_size``.
@@ -45,7 +46,7 @@ def decode_for_model(
         ImageError: the input cannot be decoded.
     """
     min_size = spec.resize_size if fast_decode else None
-    return load_image(image, max_pixels=max_pixels, min_size=min_size)
+    return load_image(image, max_pixels=max_pixels, min_size=min_size, max_bytes=max_bytes)
 
 
 def resize_and_crop(image: Image.Image, spec: ModelSpec) -> Image.Image:

@@ -116,6 +116,39 @@ def iter_rows(path: str | os.PathLike) -> Iterator[dict[str, Any]]:
     return (row for _, _, row in _parsed_lines(path, fmt) if isinstance(row, dict))
 
 
+#: Columns every results file has (``scan``, ``triage``); a listings table has no ``decision``.
+RESULT_COLUMNS = ("path", "decision")
+
+
+def check_results(path: str | os.PathLike) -> None:
+    """Refuse a file that is not a scan's results: no rows, or (from its first row) the
+    columns of something else, such as the listings table a scan reads.
+
+    Raises:
+        ScanError: missing, of an unknown format, empty, or without the result columns; the
+            message says what to run instead.
+    """
+    first = next(iter_rows(path), None)
+    if first is None:
+        raise ScanError(
+            f"{path}: no result rows; run `wildvision scan SOURCE -o {Path(path).name}` first "
+            "(or `triage`), then pass the file it wrote."
+        )
+    missing = [column for column in RESULT_COLUMNS if column not in first]
+    if not missing:
+        return
+    if "decision" not in first and any(c in first for c in ("path", "image_path", "image")):
+        raise ScanError(
+            f"{path}: this looks like a listings table (no {', '.join(missing)} column); run "
+            f"`wildvision scan {path} -o results.jsonl` first, then `wildvision report "
+            "results.jsonl -o page.html`."
+        )
+    raise ScanError(
+        f"{path}: not a scan's results (no {', '.join(missing)} column, found "
+        f"{', '.join(map(str, first))}); pass the file `wildvision scan -o` wrote."
+    )
+
+
 def write_rows(
     path: str | os.PathLike, columns: Sequence[str], rows: Iterable[dict[str, Any]]
 ) -> int:

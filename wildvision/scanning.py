@@ -20,17 +20,22 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ._extras import install_hint
+from ._progress import progress as progress_bar
+from ._progress import stderr_is_terminal, tqdm_available
 from .classifier import Classifier
 from .errors import ImageError
 from .fetching import FetchOptions, fetch_many
-from .hashes import DEFAULT_MAX_DISTANCE, HashList, HashMatch, HashMatcher
+from .hashes import DEFAULT_MAX_DISTANCE, HashList, HashMatch, HashMatcher, raise_decision
 from .imaging import ImageInput, describe
 from .prediction import ROW_COLUMNS, SCORE_DIGITS, Prediction
 from .results import ResultsFile, row_key
-from .sources import ScanItem, iter_source
+from .sources import ScanItem, check_not_empty, iter_source
 
 COLUMNS = ("listing_id", "path", *ROW_COLUMNS)
-HASH_COLUMNS = ("hash_match", "hash_label", "hash_distance")
+#: With a hash list: whether the photo matches a known image, its label, the Hamming distance
+#: and the list's name. A match raises ``decision`` to at least what the list asks for
+#: (``review``, or ``block``; see ``hashes.raise_decision``).
+HASH_COLUMNS = ("hash_match", "hash_label", "hash_distance", "hash_list")
 #: With ``wildlife_score=True``: the probability that the photo shows any wildlife product
 #: (the sum over the model's wildlife labels, or a pack's score when higher), what ``triage``
 #: ranks by.
@@ -51,6 +56,7 @@ class ScanSummary:
         decisions: rows per decision (``block``, ``review``, ``allow``, ``error``).
         errors: rows for images that could not be read.
         hash_matches: rows that matched the hash list (None without one).
+        hash_list: the hash list's name and the decision a match asks for ("" without one).
         seconds: wall time of the run.
     """
 
@@ -62,6 +68,7 @@ class ScanSummary:
     decisions: Counter = field(default_factory=Counter)
     errors: int = 0
     hash_matches: int | None = None
+    hash_list: str = ""
     seconds: float = 0.0
 
     @property
@@ -79,7 +86,7 @@ class ScanSummary:
             f"{self.total} in the source",
         ]
         if self.hash_matches is not None:
-            lines.append(f"known-image matches: {self.hash_matches}")
+            lines.append(f"known-image matches: {self.hash_matches} ({self.hash_list})")
         return "\n".join(lines)
 
 
@@ -104,20 +111,23 @@ def scan(
         model: a ``Classifier``, or a model path or shipped name (None: the default).
         batch_size: images per inference batch, and rows per durable append.
         hashes: a hash list (or its path): rows also say whether the photo matches a known
-            image, its label and Hamming distance.
+            image, its label, Hamming distance and the list's name; a match raises the row's
+            decision to at least the list's (``review`` or ``block``).
         max_distance: largest distance that counts as a hash match.
-        progress: show a progress bar (needs tqdm) after counting what is left to do.
+        progress: show a progress bar on stderr when it is a terminal (needs tqdm), after
+            counting what is left to do; False never does.
         fetch: how photos at ``http(s)://`` URLs are fetched (None: ``FetchOptions()``, which
             refuses private and loopback addresses).
         wildlife_score: add the ``wildlife_score`` column (``WILDLIFE_COLUMNS``).
 
     Raises:
-        ScanError: bad source or output, or output columns from a scan with other options.
+        ScanError: bad or empty source (a folder without images, a table without rows), bad
+            output, or output columns from a scan with other options.
         HashListError: bad hash list. ModelError: the model cannot be loaded.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    iter_source(source)  # a bad source, output or hash list fails before the model loads
+    check_not_empty(source)  # a bad source, output or hash list fails before the model loads
     if hashes is not None and not isinstance(hashes, HashList):
         hashes = HashList.load(hashes)
     matcher = HashMatcher(hashes, max_distance) if hashes is not None else None
@@ -125,7 +135,12 @@ def scan(
     columns += WILDLIFE_COLUMNS if wildlife_score else ()
     results = ResultsFile(output, columns)
     classifier = model if isinstance(model, Classifier) else Classifier(model)
+    if matcher is not None:  # photos are hashed within the classifier's decoding limits
+        matcher.limits.update(max_pixels=classifier.max_pixels, max_bytes=classifier.max_bytes)
     summary = ScanSummary(str(output), hash_matches=0 if matcher else None)
+    if matcher is not None:
+        listed = matcher.hash_list
+        summary.hash_list = f"list {listed.name!r}, each raised to at least {listed.decision}"
     start = time.perf_counter()
     with results:
         bar = _progress_bar(source, results.done) if progress else None
@@ -268,15 +283,17 @@ def _row(
         "path": item.path,
         **prediction.to_row(classifier.spec.version),
     }
-    summary.scanned += 1
-    summary.decisions[prediction.decision] += 1
-    summary.errors += error is not None
     if job is not None:
-        match = job.result()
+        match = None if error else job.result()
+        row["decision"] = raise_decision(row["decision"], match)
         row["hash_match"] = None if error else match is not None
         row["hash_label"] = match.label if match else None
         row["hash_distance"] = match.distance if match else None
+        row["hash_list"] = match.list_name if match else None
         summary.hash_matches += match is not None  # type: ignore[operator]
+    summary.scanned += 1
+    summary.decisions[row["decision"]] += 1
+    summary.errors += error is not None
     return row
 
 
@@ -288,14 +305,15 @@ def _match(matcher: HashMatcher, path: str) -> HashMatch | None:
 
 
 def _progress_bar(source: str | os.PathLike, done: set[bytes]) -> Any:
-    """A tqdm bar over the items not yet in the output (counted in one streaming pass)."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
+    """A progress bar over the items not yet in the output (counted in one streaming pass),
+    or None where none would be drawn: stderr is not a terminal, or tqdm is missing."""
+    if not stderr_is_terminal():
+        return None  # no counting pass for a bar nobody sees
+    if not tqdm_available():
         print(
             f"wildvision scan: no progress bar (install it with {install_hint('scan')})",
             file=sys.stderr,
         )
         return None
     todo = sum(row_key(i.listing_id, i.path) not in done for i in iter_source(source))
-    return tqdm(total=todo, unit="img", desc=f"scan {Path(source).name}", smoothing=0.1)
+    return progress_bar(total=todo, desc=f"scan {Path(source).name}", leave=True)

@@ -75,6 +75,25 @@ def iter_source(source: str | os.PathLike) -> Iterator[ScanItem]:
     )
 
 
+def check_not_empty(source: str | os.PathLike) -> None:
+    """Refuse a source with nothing to scan, now rather than after a run of "0 images".
+
+    Raises:
+        ScanError: a folder without image files below it, or a list or table without rows
+            (also every error of ``iter_source`` and of the source's first row).
+    """
+    if next(iter_source(source), None) is not None:
+        return
+    path = Path(source)
+    if path.is_dir():
+        raise ScanError(
+            f"{path}: no image files below it ({', '.join(sorted(IMAGE_EXTENSIONS))}, "
+            "searched recursively); check the folder, or pass a .txt of paths or a listings "
+            "table instead."
+        )
+    raise ScanError(f"{path}: no photos listed (no rows); add rows or check the file.")
+
+
 def iter_images(folder: Path) -> Iterator[Path]:
     """Image files below ``folder``, recursively, in sorted order (one directory listing in
     memory at a time)."""

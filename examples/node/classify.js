@@ -165,13 +165,13 @@ async function main(argv) {
       const label = packLabel || spec.labels[best];
       const result = {
         source: path, label, score: scores[label], scores, decision,
-        guard_distance: guardDistance, error: null,
+        guard_distance: guardDistance, error: null, model_version: spec.version,
       };
       if (withEmbedding) result.embedding = embedding;
       console.log(json ? JSON.stringify(result) : `${path}\t${result.label}\t${result.score.toFixed(4)}\t${result.decision}`);
     } catch (err) {
       failed += 1;
-      console.log(json ? JSON.stringify({ source: path, label: "", score: 0, scores: {}, decision: "error", error: err.message }) : `${path}\terror\t${err.message}`);
+      console.log(json ? JSON.stringify({ source: path, label: "", score: 0, scores: {}, decision: "error", error: err.message, model_version: spec.version }) : `${path}\terror\t${err.message}`);
     }
   }
   return failed ? 1 : 0;

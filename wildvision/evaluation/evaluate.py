@@ -15,9 +15,10 @@ from PIL import Image
 
 from .._atomic import atomic_write_text
 from .._extras import require_extra
+from .._progress import progress
 from ..classifier import Classifier
 from ..errors import ConfigError, ImageError
-from ..imaging import load_image
+from ..imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, load_image
 from ..prediction import Prediction
 from . import REQUIRED
 from .effects import render_card_test
@@ -31,8 +32,7 @@ from .report import reliability, write_report  # gated on the [eval] extra, as b
 from .robustness import robustness_table, write_robustness
 from .samples import Sample, load_samples
 
-require_extra("eval", REQUIRED, "wildvision evaluation")  # before tqdm
-from tqdm.auto import tqdm  # noqa: E402
+require_extra("eval", REQUIRED, "wildvision evaluation")
 
 if TYPE_CHECKING:
     from ..train.run import Run
@@ -59,6 +59,8 @@ def evaluate(
     output_dir: str | os.PathLike | None = None,
     tta_flip: bool = False,
     prevalence: float = 0.01,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> dict[str, Any]:
     """Metrics of ``model`` on ``data``: a training run (a ``Run`` or its folder: its split's
     photos), a manifest, or an image folder; or a list of them, scored together (e.g. a
@@ -80,6 +82,8 @@ def evaluate(
             is not already a ``Classifier``).
         prevalence: the share of wildlife photos in the stream that ``expected_precision``
             is worked out for (a real stream: 1% or less).
+        max_pixels, max_bytes: decoding limits (``Classifier``, when ``model`` is not
+            already one; the shift and card renderings decode within the classifier's).
 
     Returns ``{"clean": metrics, "shift": metrics}``; each holds accuracy, macro-F1,
     per-class precision/recall/F1/AUROC/recall at precision 0.9, the confusion matrix, the
@@ -99,7 +103,11 @@ def evaluate(
             f"prevalence is the share of wildlife photos in a stream, in (0, 1); got "
             f"{prevalence!r} (e.g. 0.01 for 1%)."
         )
-    classifier = model if isinstance(model, Classifier) else Classifier(model, tta_flip=tta_flip)
+    classifier = (
+        model
+        if isinstance(model, Classifier)
+        else Classifier(model, tta_flip=tta_flip, max_pixels=max_pixels, max_bytes=max_bytes)
+    )
     sources = list(data) if isinstance(data, (list, tuple)) else [data]
     samples: list[Sample] = []
     categories: dict[Path, str] = {}
@@ -118,9 +126,9 @@ def evaluate(
 
     conditions: dict[str, Iterable[Any]] = {"clean": [s.path for s in samples]}
     if shift:
-        conditions["shift"] = _rendered(samples, "shift")
+        conditions["shift"] = _rendered(samples, "shift", classifier)
     if card:
-        conditions["card"] = _rendered(samples, "card")
+        conditions["card"] = _rendered(samples, "card", classifier)
     results = {
         name: _score(classifier, samples, inputs, batch_size, name, categories, prevalence)
         for name, inputs in conditions.items()
@@ -145,7 +153,7 @@ def evaluate(
 
         def render_error(condition: str, index: int) -> Any:
             photo = samples[index].path
-            return photo if condition == "clean" else _render(condition, photo, index)
+            return photo if condition == "clean" else _render(condition, photo, index, classifier)
 
         write_report(
             folder / "report.html",
@@ -229,9 +237,10 @@ def _manifest_of(data: str | os.PathLike | Run) -> str | os.PathLike:
     return Run.open(data).splits_path
 
 
-def _render(condition: str, photo: Any, index: int) -> Image.Image:
-    """Photo ``index`` as the ``shift`` or ``card`` test shows it."""
-    image = load_image(photo)
+def _render(condition: str, photo: Any, index: int, classifier: Classifier) -> Image.Image:
+    """Photo ``index`` as the ``shift`` or ``card`` test shows it (decoded in full, within the
+    classifier's ``max_pixels`` and ``max_bytes``)."""
+    image = load_image(photo, max_pixels=classifier.max_pixels, max_bytes=classifier.max_bytes)
     if condition == "shift":
         from .shift import render_shifted
 
@@ -239,18 +248,19 @@ def _render(condition: str, photo: Any, index: int) -> Image.Image:
     return render_card_test(image, index)
 
 
-def _rendered(samples: Sequence[Sample], condition: str) -> Iterable[Any]:
+def _rendered(samples: Sequence[Sample], condition: str, classifier: Classifier) -> Iterable[Any]:
     """Shift- or card-test renderings, made lazily; an unreadable photo passes through to
     fail later, as an error row."""
     for index, sample in enumerate(samples):
         try:
-            yield np.asarray(_render(condition, sample.path, index))
+            yield np.asarray(_render(condition, sample.path, index, classifier))
         except ImageError:
             yield sample.path
 
 
 def _progress(items: Iterable[Any], total: int, desc: str) -> Iterable[Any]:
-    return tqdm(items, total=total, desc=desc, leave=False)
+    """A bar on stderr when it is a terminal (``wildvision._progress``), else none."""
+    return progress(items, total=total, desc=desc)
 
 
 def _score(
@@ -264,11 +274,10 @@ def _score(
 ) -> dict[str, Any]:
     labels = classifier.labels
     predictions: list[Prediction] = list(
-        tqdm(
+        _progress(
             classifier.predict_batch(inputs, batch_size=batch_size),
             total=len(samples),
             desc=f"evaluating ({name})",
-            leave=False,
         )
     )
     kept = [i for i, p in enumerate(predictions) if p.ok]

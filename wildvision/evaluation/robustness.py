@@ -20,10 +20,11 @@ from .samples import Sample
 ORDINARY_LABEL = "other"
 
 
-def _rendered(samples: Sequence[Sample], effect: str) -> Iterable[Any]:
+def _rendered(samples: Sequence[Sample], effect: str, classifier: Classifier) -> Iterable[Any]:
+    limits = {"max_pixels": classifier.max_pixels, "max_bytes": classifier.max_bytes}
     for index, sample in enumerate(samples):
         try:
-            yield np.asarray(apply_effect(effect, load_image(sample.path), index))
+            yield np.asarray(apply_effect(effect, load_image(sample.path, **limits), index))
         except ImageError:
             yield sample.path  # fails again in predict_batch, as an error row
 
@@ -42,9 +43,9 @@ def robustness_table(
     wildlife = [label for label in classifier.spec.wildlife_labels if label in classifier.labels]
     table: dict[str, dict[str, Any]] = {}
     for effect in ("none", *(EFFECTS if effects is None else effects)):
-        inputs: Iterable[Any] = (
-            (s.path for s in samples) if effect == "none" else _rendered(samples, effect)
-        )
+        inputs: Iterable[Any] = (s.path for s in samples)
+        if effect != "none":
+            inputs = _rendered(samples, effect, classifier)
         predictions = classifier.predict_batch(inputs, batch_size=batch_size)
         if progress is not None:
             predictions = progress(predictions, total=len(samples), desc=f"robustness ({effect})")

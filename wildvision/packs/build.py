@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from .._progress import progress
 from ..classifier import Classifier
 from ..errors import ImageError, PackError
 from ..evaluation.calibration import DEFAULT_BLOCK_BUDGET, DEFAULT_REVIEW_BUDGET
@@ -55,11 +56,13 @@ def embed_views(
     views: Sequence[str] = ALL_VIEWS,
     seed: int = 0,
     first_group: int = 0,
+    desc: str = "embedding photos",
 ) -> EmbeddedPhotos:
     """Decode each photo once, make its ``views`` and embed them; unreadable photos are
-    listed in ``skipped`` (with the reason) and left out."""
+    listed in ``skipped`` (with the reason) and left out. A progress bar (``desc``) is drawn
+    on stderr when it is a terminal."""
     rows, groups, original, skipped = [], [], [], []
-    for index, photo in enumerate(photos):
+    for index, photo in enumerate(progress(photos, desc=desc, unit="photo")):
         try:
             image = classifier.load(photo)
         except ImageError as exc:
@@ -131,7 +134,9 @@ def build_pack(
             f"name (the model's labels: {', '.join(classifier.labels)})."
         )
     confirmed, rejected = _verdict_photos(verdicts, label)
-    positives = embed_views(classifier, photo_list(photos) + confirmed, views, seed)
+    positives = embed_views(
+        classifier, photo_list(photos) + confirmed, views, seed, desc="product photos"
+    )
     _warn_skipped(positives.skipped, "product photo")
     twins = float_twins(classifier.model_path)  # hashes the twin file: once
     negative_parts, ordinary = [], []
@@ -145,7 +150,9 @@ def build_pack(
     own_photos = [photo for folder in negatives for photo in photo_list(folder)] + rejected
     if own_photos:  # the user's negatives (and rejected flags), after the bank's row numbers
         first = len(bank) if use_bank else 0
-        own = embed_views(classifier, own_photos, NEGATIVE_VIEWS, seed, first_group=first)
+        own = embed_views(
+            classifier, own_photos, NEGATIVE_VIEWS, seed, first_group=first, desc="negatives"
+        )
         _warn_skipped(own.skipped, "negative photo")
         negative_parts.append(own)
         ordinary.append(np.ones(len(own.groups), dtype=bool))  # all count against the budget
@@ -216,7 +223,7 @@ def build_negative_bank(
     if not len(photos) == len(sources) == len(labels):
         raise PackError(f"{len(photos)} photos but {len(sources)} sources, {len(labels)} labels.")
     chosen = balanced_choice(sources, size, seed)
-    embedded = embed_views(classifier, [photos[i] for i in chosen], ("original",))
+    embedded = embed_views(classifier, [photos[i] for i in chosen], ("original",), desc="bank")
     _warn_skipped(embedded.skipped, "bank photo")
     kept = chosen[np.unique(embedded.groups)] if len(embedded.groups) else chosen[:0]
     return NegativeBank(

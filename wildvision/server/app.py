@@ -6,9 +6,11 @@ import os
 from collections.abc import Sequence
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .._version import __version__
 from ..classifier import Classifier
+from ..imaging import DEFAULT_MAX_PIXELS
 from ..server_defaults import (
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_BATCH_FILES,
@@ -19,6 +21,8 @@ from .limits import MULTIPART_OVERHEAD, BodyLimit, BodyLimitMiddleware, Limits, 
 from .routes import Service, router
 
 BATCH_PATH = "/v1/classify/batch"
+#: Where ``/docs`` and ``/redoc`` load Swagger UI's and ReDoc's scripts and styles from.
+DOCS_ASSETS = "/docs-assets"
 
 
 def create_app(
@@ -30,6 +34,7 @@ def create_app(
     max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     packs: Sequence[str | os.PathLike] = (),
+    max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> FastAPI:
     """Build the HTTP app, loading the model once, now, so a bad model fails before serving.
 
@@ -43,6 +48,7 @@ def create_app(
         max_concurrency: classifications running at once in worker threads; more requests
             wait their turn, which bounds memory under load.
         packs: product pack files whose labels the server adds (``Classifier(packs=...)``).
+        max_pixels: photos with more pixels are refused (422), for a model loaded here.
 
     Raises:
         ModelError: the model cannot be found or loaded.
@@ -57,8 +63,9 @@ def create_app(
             raise ValueError("give packs to the Classifier you pass, not to create_app too.")
         classifier = model
     else:
-        classifier = Classifier(model, precision=precision, packs=packs)
-    app = FastAPI(
+        classifier = Classifier(model, precision=precision, packs=packs, max_pixels=max_pixels)
+    app = FastAPIOffline(  # /docs and /redoc from the package's own copies: no CDN, works offline
+        static_url=DOCS_ASSETS,
         title="wildvision",
         version=__version__,
         description="Recognise illegal wildlife products in listing photos. "

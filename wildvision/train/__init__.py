@@ -33,3 +33,20 @@ def is_training_available() -> bool:
 
 
 require_extra("train", _REQUIRED, "wildvision training")
+
+
+def _import_tqdm_auto_quietly() -> None:
+    """Import ``tqdm.auto`` once, here, without the ``TqdmWarning`` it prints in a notebook
+    without ipywidgets ("IProgress not found"): huggingface_hub imports it (through timm)
+    though wildvision draws its own bars with plain tqdm. Only that warning, only during
+    this import (the filters are restored after); a later import finds the module loaded."""
+    import warnings
+
+    from tqdm import TqdmWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "IProgress not found", TqdmWarning)
+        import tqdm.auto  # noqa: F401
+
+
+_import_tqdm_auto_quietly()

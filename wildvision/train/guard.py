@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
+from .._progress import progress
 from ..spec import Guard
 
 
@@ -71,7 +71,7 @@ def embed_loader(
     """Targets, logits and normalised embeddings of every photo in ``loader``."""
     embedded = Embedded(model).eval()
     targets, logits, embeddings = [], [], []
-    for images, batch_targets in tqdm(loader, desc="embedding", leave=False):
+    for images, batch_targets in progress(loader, desc="embedding", unit="batch"):
         batch_logits, batch_embeddings = embedded(images.to(device))
         targets.append(batch_targets.numpy())
         logits.append(batch_logits.float().cpu().numpy())

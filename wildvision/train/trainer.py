@@ -16,8 +16,8 @@ from timm.loss import SoftTargetCrossEntropy
 from timm.utils import ModelEmaV3
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
+from .._progress import progress
 from ..errors import ConfigError
 from ..evaluation.calibration import softmax
 from ..evaluation.metrics import classification_report
@@ -324,7 +324,7 @@ def train_one_epoch(
     scaler = scaler or runtime.grad_scaler()
     total, count = 0.0, 0
     steps = min(len(loader), max_steps or len(loader))
-    bar = tqdm(loader, desc=desc, total=steps, leave=False, disable=not runtime.is_main)
+    bar = progress(loader, total=steps, desc=desc, unit="batch", enabled=runtime.is_main)
     for step, (images, targets) in enumerate(bar):
         if max_steps and step >= max_steps:
             break
@@ -356,7 +356,7 @@ def predict_loader(
     """Targets, logits and mean loss over a loader."""
     model.eval()
     targets, probs, total = [], [], 0.0
-    bar = tqdm(loader, desc="evaluating", leave=False, disable=not is_main_process())
+    bar = progress(loader, desc="evaluating", unit="batch", enabled=is_main_process())
     for images, batch_targets in bar:
         logits = model(images.to(device)).float().cpu()
         if loss_fn is not None:
