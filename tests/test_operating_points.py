@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.evaluation.calibration import softmax, threshold_for_budget
 from wildvision.spec import Thresholds
+from wildvision.thresholds import softmax, threshold_for_budget
 
 pytest.importorskip("torch")
 

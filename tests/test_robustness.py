@@ -12,9 +12,9 @@ from PIL import Image
 
 from tests.conftest import skimage_photo
 from wildvision.classifier import Classifier
+from wildvision.data import Sample
 from wildvision.evaluation.effects import EFFECTS, apply_effect, held_out_font, render_card_test
 from wildvision.evaluation.robustness import robustness_markdown, robustness_table
-from wildvision.evaluation.samples import Sample
 from wildvision.prediction import Prediction, decide
 from wildvision.spec import ModelSpec, Thresholds
 

@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from wildvision import Classifier, ModelSpec  # noqa: E402
-from wildvision.evaluation.samples import read_manifest  # noqa: E402
+from wildvision.data import read_manifest  # noqa: E402
 from wildvision.spec import METADATA_KEY  # noqa: E402
 from wildvision.train.export import ExportError, export_onnx  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402

@@ -12,8 +12,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from wildvision import Classifier, ModelError, ModelSpec  # noqa: E402
+from wildvision.data import Sample  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
-from wildvision.evaluation.samples import Sample  # noqa: E402
 from wildvision.train.config import TrainConfig  # noqa: E402
 from wildvision.train.run import Run  # noqa: E402
 

@@ -27,7 +27,7 @@ from .imaging import is_url
 from .taxonomy import LOOKALIKE_LABELS
 
 if TYPE_CHECKING:
-    from .evaluation.samples import Sample
+    from .data import Sample
 
 #: The verdict of a photo that is no wildlife product (the label of ordinary photos).
 NOT_WILDLIFE = "other"
@@ -111,7 +111,7 @@ class VerdictSet:
         Raises:
             ConfigError: a verdict label is not one of ``labels``, or a photo is missing.
         """
-        from .evaluation.samples import Sample  # the base install's (no [eval] needed)
+        from .data import Sample  # the base install's (no [eval] needed)
 
         local = [v for v in self.verdicts if not v.is_url]
         if len(local) < len(self.verdicts):

@@ -16,6 +16,7 @@ from PIL import Image
 from .._atomic import atomic_write_text
 from .._extras import require_extra
 from ..classifier import Classifier
+from ..data import Sample, load_samples
 from ..errors import ConfigError, ImageError
 from ..imaging import load_image
 from ..prediction import Prediction
@@ -29,7 +30,6 @@ from .metrics import (
 )
 from .report import reliability, write_report  # gated on the [eval] extra, as below
 from .robustness import robustness_table, write_robustness
-from .samples import Sample, load_samples
 
 require_extra("eval", REQUIRED, "wildvision evaluation")  # before tqdm
 from tqdm.auto import tqdm  # noqa: E402

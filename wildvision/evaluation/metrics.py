@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ConfigError
-from .calibration import lowest_threshold_for_precision, threshold_for_budget
+from ..thresholds import lowest_threshold_for_precision, threshold_for_budget
 
 #: The false-flag rates on ordinary photos that recall is reported at (1% and 0.1%).
 FALSE_FLAG_RATES = (0.01, 0.001)

@@ -20,9 +20,9 @@ import numpy as np
 from .. import __version__
 from ..classifier import Classifier
 from ..errors import ImageError, PackError
-from ..evaluation.calibration import DEFAULT_BLOCK_BUDGET, DEFAULT_REVIEW_BUDGET
 from ..imaging import ImageInput
 from ..sources import iter_images
+from ..thresholds import DEFAULT_BLOCK_BUDGET, DEFAULT_REVIEW_BUDGET
 from .head import DEFAULT_C, DEFAULT_FOLDS, fit_head
 from .negative_bank import NegativeBank, balanced_choice, bank_path_for, load_negative_bank
 from .pack_file import DEFAULT_CITES_NOTE, Pack, check_label

@@ -20,13 +20,13 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from ..evaluation.calibration import (
+from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
+from ..thresholds import (
     DEFAULT_BLOCK_BUDGET,
     DEFAULT_BLOCK_PRECISION,
     DEFAULT_REVIEW_BUDGET,
     DEFAULT_REVIEW_PRECISION,
 )
-from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 
 #: Mixed-precision settings (``amp``); they apply on CUDA only.
 AMP_MODES = ("auto", "bf16", "fp16", "off")

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..evaluation.shift import font, random_color
+from ..drawing import font, random_color
 from ..imaging import load_image
 
 _WORDS = (

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.samples import Sample
 from ..spec import ModelSpec
 from .config import TrainConfig
 from .distributed import RankSlice, per_rank_batch

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from .._atomic import atomic_open
-from ..evaluation.samples import Sample
+from ..data import Sample
 from ..imaging import load_image
 
 RENDER_VERSION = 1

@@ -23,16 +23,16 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.calibration import (
+from ..spec import Guard, ModelSpec
+from ..thresholds import (
     choose_thresholds,
     choose_thresholds_by_budget,
     fit_temperature,
     negative_log_likelihood,
     softmax,
 )
-from ..evaluation.samples import Sample
-from ..spec import Guard, ModelSpec
 from .config import TrainConfig
 from .distributed import resolve_device
 from .guard import embed_loader, fit_guard

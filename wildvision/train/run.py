@@ -45,8 +45,8 @@ import numpy as np
 import yaml
 
 from .._atomic import atomic_write_bytes, atomic_write_text
+from ..data import SPLITS, Sample, read_manifest
 from ..errors import ConfigError, ModelError
-from ..evaluation.samples import SPLITS, Sample, read_manifest
 from ..spec import ModelSpec
 from .config import TrainConfig, load_config
 

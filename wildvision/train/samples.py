@@ -2,7 +2,7 @@
 (no torch; ``torch_dataset`` turns the samples into tensors).
 
 Reading a manifest or an image folder (``Sample``, ``read_manifest``, ``load_samples``, ...)
-lives in ``wildvision.evaluation.samples``, which evaluation uses without the training floor;
+lives in ``wildvision.data``, which evaluation uses without the training floor;
 this module adds what needs the training config: data sources (``samples_from_source``:
 reviewers' verdict files, rendered sets), subsampling, and the split (seeded and stratified,
 or ``own_split`` by hash).
@@ -18,8 +18,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..data import SPLITS, Sample, load_samples
 from ..errors import ConfigError
-from ..evaluation.samples import SPLITS, Sample, load_samples
 from ..verdicts import is_verdict_file, read_verdicts
 from .config import DataSource
 

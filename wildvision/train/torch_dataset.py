@@ -16,8 +16,8 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.samples import Sample
 from ..imaging import load_image
 from ..preprocess import decode_for_model
 from ..spec import ModelSpec

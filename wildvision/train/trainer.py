@@ -18,10 +18,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.calibration import softmax
 from ..evaluation.metrics import classification_report
-from ..evaluation.samples import Sample
+from ..thresholds import softmax
 from .config import TrainConfig, load_config
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
