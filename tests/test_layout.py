@@ -4,8 +4,13 @@ objects, not copies), and each floor has a face."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
+
+import wildvision
+from wildvision.errors import PackError
 
 MOVED = [
     ("wildvision.evaluation.samples", "wildvision.data", "Sample"),
@@ -15,6 +20,14 @@ MOVED = [
     ("wildvision.evaluation.calibration", "wildvision.thresholds", "choose_thresholds_by_budget"),
     ("wildvision.evaluation.calibration", "wildvision.thresholds", "DEFAULT_REVIEW_BUDGET"),
     ("wildvision.evaluation.shift", "wildvision.drawing", "random_color"),
+    ("wildvision.evaluation.metrics", "wildvision.metrics", "roc_auc"),
+    ("wildvision.packs.pack_file", "wildvision.pack_file", "load_pack"),
+    ("wildvision.train.export", "wildvision.train.exporter", "export_onnx"),
+    ("wildvision.classifier", "wildvision.spec", "INPUT_NAME"),
+    ("wildvision.packs.negative_bank", "wildvision.taxonomy", "ORDINARY_LABEL"),
+    ("wildvision.train.run", "wildvision.runs", "Run"),
+    ("wildvision.train.config", "wildvision.runs", "load_config"),
+    ("wildvision.train.config", "wildvision.runs.config", "parse_overrides"),
 ]
 
 
@@ -23,3 +36,49 @@ def test_old_paths_re_export_the_same_objects(old: str, new: str, name: str) -> 
     assert getattr(importlib.import_module(old), name) is getattr(
         importlib.import_module(new), name
     )
+
+
+def test_the_top_level_has_every_error() -> None:
+    assert wildvision.PackError is PackError
+    assert issubclass(wildvision.ExportError, wildvision.ModelError)
+    assert "PackError" in wildvision.__all__
+
+
+def _fresh(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (imports not yet cached) and return its output."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_importing_the_training_face_imports_no_torch() -> None:
+    out = _fresh(
+        "import sys; from wildvision.train import Run, load_config;"
+        "print(Run.__module__, load_config.__module__, 'torch' in sys.modules)"
+    )
+    assert out == "wildvision.runs.run wildvision.runs.config False"
+
+
+def test_the_training_face_gives_the_functions() -> None:
+    pytest.importorskip("torch")
+    out = _fresh(
+        "import wildvision.train.exporter\n"
+        "from wildvision.train import train, export, calibrate, load_model\n"
+        "print(*(f.__module__ + '.' + f.__name__ for f in (train, export, calibrate, load_model)))"
+    )
+    assert out.split() == [
+        "wildvision.train.trainer.train",
+        "wildvision.train.exporter.export",
+        "wildvision.train.operating_points.calibrate",
+        "wildvision.train.model_factory.load_model",
+    ]
+
+
+def test_the_evaluation_face_gives_the_function() -> None:
+    pytest.importorskip("matplotlib")
+    out = _fresh(
+        "import wildvision.evaluation.evaluate\n"
+        "from wildvision.evaluation import evaluate\n"
+        "print(callable(evaluate) and evaluate.__module__)"
+    )
+    assert out == "wildvision.evaluation.evaluate"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.evaluation.metrics import (
+from wildvision.metrics import (
     expected_precision,
     false_flag_table,
     recall_at_false_flag_rate,

@@ -49,12 +49,13 @@ def val_scores(run, label):
     and the rows' labels."""
     from torch.utils.data import DataLoader
 
+    from wildvision.train.model_factory import load_model
     from wildvision.train.run import Run
     from wildvision.train.torch_dataset import eval_dataset
     from wildvision.train.trainer import predict_loader
 
     run = Run.open(run)
-    model, spec = run.load_model(), run.spec
+    model, spec = load_model(run), run.spec
     val = run.splits()["val"]
     loader = DataLoader(eval_dataset(val, spec), batch_size=32)
     targets, logits, _ = predict_loader(model, loader, "cpu")

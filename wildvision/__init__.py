@@ -8,11 +8,13 @@ extra (no torch); the training floor lives in ``wildvision.train`` and needs ``[
 from ._version import __version__ as __version__
 from .classifier import Classifier as Classifier
 from .errors import ConfigError as ConfigError
+from .errors import ExportError as ExportError
 from .errors import FetchError as FetchError
 from .errors import HashListError as HashListError
 from .errors import ImageError as ImageError
 from .errors import MissingExtraError as MissingExtraError
 from .errors import ModelError as ModelError
+from .errors import PackError as PackError
 from .errors import ScanError as ScanError
 from .errors import WildvisionError as WildvisionError
 from .hashes import HashList as HashList
@@ -29,6 +31,7 @@ __all__ = [
     "CLASSES",
     "Classifier",
     "ConfigError",
+    "ExportError",
     "FetchError",
     "HashList",
     "HashListError",
@@ -36,6 +39,7 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "ModelSpec",
+    "PackError",
     "Prediction",
     "ScanError",
     "ScanSummary",

@@ -72,7 +72,7 @@ def _split_data_and_settings(
 
 def cmd_export(args: argparse.Namespace) -> int:
     _training()
-    from .train.export import export
+    from .train.exporter import export
 
     notes = {
         "fp32": "verified against PyTorch",

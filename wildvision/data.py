@@ -10,7 +10,8 @@ sources and splitting on top.
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +166,8 @@ def load_samples(source: str | Path, **manifest_options) -> list[Sample]:
     if (source / "manifest.csv").is_file():
         return read_manifest(source / "manifest.csv", **manifest_options)
     return read_image_folder(source)
+
+
+def class_counts(samples: Iterable[Sample]) -> dict[str, int]:
+    """How many photos each label has, sorted by label."""
+    return dict(sorted(Counter(s.label for s in samples).items()))

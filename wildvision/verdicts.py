@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .imaging import is_url
-from .taxonomy import LOOKALIKE_LABELS
+from .taxonomy import LOOKALIKE_LABELS, ORDINARY_LABEL
 
 if TYPE_CHECKING:
     from .data import Sample
 
 #: The verdict of a photo that is no wildlife product (the label of ordinary photos).
-NOT_WILDLIFE = "other"
+NOT_WILDLIFE = ORDINARY_LABEL
 #: The verdict of a reviewer who cannot tell; such rows are counted and left out.
 UNSURE = "unsure"
 #: The header of a verdict file, in the order the review page writes it.

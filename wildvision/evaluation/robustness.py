@@ -15,9 +15,8 @@ from ..classifier import Classifier
 from ..data import Sample
 from ..errors import ImageError
 from ..imaging import load_image
+from ..taxonomy import ORDINARY_LABEL
 from .effects import EFFECTS, apply_effect
-
-ORDINARY_LABEL = "other"
 
 
 def _rendered(samples: Sequence[Sample], effect: str) -> Iterable[Any]:

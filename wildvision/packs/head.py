@@ -21,7 +21,7 @@ import numpy as np
 
 from .._extras import require_extra
 from ..errors import PackError
-from ..evaluation.metrics import roc_auc
+from ..metrics import roc_auc
 from ..spec import Thresholds
 from ..thresholds import threshold_for_budget
 

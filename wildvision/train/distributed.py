@@ -20,6 +20,9 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 import torch.distributed as dist
 from torch import nn

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import albumentations as A
 import cv2
 import numpy as np

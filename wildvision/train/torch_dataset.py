@@ -12,6 +12,9 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
