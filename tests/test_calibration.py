@@ -16,7 +16,9 @@ from wildvision.thresholds import (
     threshold_for_budget,
     threshold_for_precision,
 )
-from wildvision.train.config import TrainConfig, build_config
+
+pytest.importorskip("yaml", reason="the training config needs PyYAML ([train] or [eval])")
+from wildvision.train.config import TrainConfig, build_config  # noqa: E402
 
 
 def overconfident_logits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,9 @@ import pytest
 
 from wildvision.data import Sample, load_samples, read_image_folder, read_manifest
 from wildvision.errors import ConfigError
-from wildvision.train.samples import split_samples, subsample_per_class
+
+pytest.importorskip("yaml", reason="the training config needs PyYAML ([train] or [eval])")
+from wildvision.train.samples import split_samples, subsample_per_class  # noqa: E402
 
 
 def write_manifest(path, rows, header=("path", "label", "split", "group")):
