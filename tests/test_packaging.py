@@ -47,3 +47,15 @@ def test_ci_runs_exactly_the_readme_set_up_commands():
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert all(command in ci for command in commands)
     assert any("apt-get install" in line and "chromium" in line for line in ci)
+
+
+def test_one_version_source_for_pyproject_the_package_and_the_model_card():
+    import wildvision
+    from wildvision._version import __version__
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "version" in project["project"]["dynamic"]
+    assert project["tool"]["hatch"]["version"]["path"] == "wildvision/_version.py"
+    assert wildvision.__version__ == __version__
+    card = (REPO / "exported_models" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert f"wildvision library {__version__}" in card

@@ -6,7 +6,7 @@ block and review thresholds, and the cross-validated figures behind them. It nam
 model it belongs to by the SHA-256 of the model file, so a pack is never applied to
 embeddings it was not fitted on. It holds no photos and no per-photo embeddings: only the
 head's weights (one vector of the embedding's width), counts and summary figures, so
-platforms can share packs without sharing the photos (see README, "What a pack reveals").
+platforms can share packs without sharing the photos (see docs/pack-privacy.md).
 
 JSON keeps the file readable from any language (Java, Go, C++, JS): a reader needs the
 ``weights``, ``bias`` and ``thresholds`` fields and a dot product. ``checksum`` is the

@@ -14,6 +14,7 @@ gradient scaler) and channels-last memory; on CPU both are off.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -30,6 +31,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Sampler
 
 from ..errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,9 +55,9 @@ class Runtime:
         return self.rank == 0
 
     def log(self, *args: Any) -> None:
-        """``print`` on rank 0 only."""
+        """Log a line of training progress (``logging``, level INFO) on rank 0 only."""
         if self.is_main:
-            print(*args, flush=True)
+            logger.info(" ".join(str(a) for a in args))
 
     def autocast(self) -> AbstractContextManager:
         """Mixed precision for the forward pass, or nothing."""

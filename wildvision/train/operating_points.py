@@ -15,6 +15,7 @@ the validation negatives, which on small validation splits blocks on any probabi
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,6 +45,8 @@ from .distributed import resolve_device
 from .guard import embed_loader, fit_guard
 from .model_factory import load_model
 from .torch_dataset import eval_dataset
+
+logger = logging.getLogger(__name__)
 
 #: The config keys of the false-flag budgets, in ``calibrate``'s order.
 BUDGET_KEYS = ("review_budget", "block_budget")
@@ -152,8 +155,8 @@ def fit_operating_points(
     if use_budgets and not negatives.any():
         use_budgets = False
         if spec.wildlife_labels:
-            print(
-                "calibration: warning: the validation split has no 'other' photos to measure "
+            logger.warning(
+                "calibration: the validation split has no 'other' photos to measure "
                 "false flags on; thresholds chosen by block_precision/review_precision instead "
                 "of the false-flag budgets. Add ordinary photos (label 'other') to the data."
             )
@@ -191,9 +194,14 @@ def fit_operating_points(
     before = negative_log_likelihood(logits, targets)
     after = negative_log_likelihood(logits, targets, temperature)
     cuts = {k: (round(v.block, 4), round(v.review, 4)) for k, v in thresholds.items()}
-    print(
-        f"calibration: T={temperature:.3f}, val NLL {before:.4f} -> {after:.4f}; "
-        f"cuts {cuts} ({rule}); guard {guard}"
+    logger.info(
+        "calibration: T=%.3f, val NLL %.4f -> %.4f; cuts %s (%s); guard %s",
+        temperature,
+        before,
+        after,
+        cuts,
+        rule,
+        guard,
     )
     run.write_spec(spec)
     return spec
