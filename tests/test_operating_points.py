@@ -3,6 +3,7 @@ finished run's validation photos, by false-flag budget or by precision (the CLI 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -107,11 +108,13 @@ def test_calibrate_cli_by_budget_then_precision(tiny_run, tmp_path, capsys):
     assert Run(run).spec == before
 
 
-def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, capsys):
+def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, caplog):
     from wildvision.train.operating_points import calibrate
 
     names = {"animal": "ivory", "drink": "ceramic"}
     run = relabelled_run(tiny_run.run_dir, tmp_path / "run", names)
-    spec = calibrate(run, review_budget=0.01, block_budget=0.001)
-    assert "no 'other' photos" in capsys.readouterr().out
+    with caplog.at_level(logging.WARNING, logger="wildvision"):
+        spec = calibrate(run, review_budget=0.01, block_budget=0.001)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no 'other' photos" in r.getMessage() for r in warned)
     assert spec.budgets is None and set(spec.thresholds) == {"ivory"}
