@@ -20,9 +20,10 @@ only: calibration rewrites those two small files, never a checkpoint. A checkpoi
 weights and the identity of the model they belong to (timm model name and labels), which
 ``load_checkpoint`` checks against ``spec.json``, so weights of another run are refused
 rather than loaded under the wrong labels. A checkpoint alone is therefore not a model: move
-a whole run folder, or an exported ONNX file. The run's model with a checkpoint's weights is
-``wildvision.train.load_model(run)`` (torch and timm: the training floor). (Checkpoints written before the Run also carry
-a spec and a config; their spec gives the identity, and both are otherwise ignored.)
+a whole run folder, or an exported ONNX file. (Checkpoints written before the Run also carry
+a spec and a config; their spec gives the identity, and both are otherwise ignored.) The
+run's model with a checkpoint's weights is ``wildvision.train.load_model(run)`` (torch and
+timm: the training floor).
 
 Checkpoint contents: ``model`` (state dict), ``model_name``, ``labels``, ``epoch``, ``val``
 (the validation report) and, in ``last.pt``, ``train_state`` (optimiser, schedule, the raw
