@@ -33,9 +33,9 @@ engine, model, paths, batch = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]),
 if engine == "timm-eager":
     import timm, torch
     from PIL import Image
-    from wildvision.train.run import Run
+    from wildvision.train import load_model
     torch.set_num_threads(2)
-    net = Run.open(model).load_model()
+    net = load_model(model)
     config = timm.data.resolve_data_config({}, model=net)
     transform = timm.data.create_transform(**config)
     def run_batch(items):

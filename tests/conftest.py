@@ -93,7 +93,7 @@ def tiny_run(photo_folder, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_model(tiny_run) -> Path:
     """The tiny run exported to ONNX (verified against PyTorch on its test photos)."""
-    from wildvision.train.export import export_onnx
+    from wildvision.train.exporter import export_onnx
 
     return export_onnx(tiny_run.run_dir)
 
@@ -140,7 +140,7 @@ def wildlife_model(wildlife_run, wildlife_folder, tmp_path_factory) -> DecidingM
     """
     from wildvision import Classifier
     from wildvision.spec import Thresholds
-    from wildvision.train.export import export_onnx
+    from wildvision.train.exporter import export_onnx
 
     folder = tmp_path_factory.mktemp("deciding")
     photos = sorted(wildlife_folder.rglob("*.jpg"))

@@ -17,7 +17,7 @@ from tests.test_resume import _epochs_done  # noqa: E402
 from wildvision import Classifier  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
 from wildvision.train.distributed import RankSlice, per_rank_batch  # noqa: E402
-from wildvision.train.export import export_onnx  # noqa: E402
+from wildvision.train.exporter import export_onnx  # noqa: E402
 from wildvision.train.run import Run  # noqa: E402
 from wildvision.train.torch_dataset import balanced_sampler  # noqa: E402
 

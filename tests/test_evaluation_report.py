@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from tests.conftest import skimage_photo  # noqa: E402
-from wildvision.evaluation.metrics import classification_report  # noqa: E402
 from wildvision.evaluation.report import reliability, worst_errors, write_report  # noqa: E402
+from wildvision.metrics import classification_report  # noqa: E402
 
 VOID = {"img", "meta", "br", "hr", "input", "link"}
 

@@ -147,7 +147,7 @@ def test_a_trained_model_looks_at_the_cat_for_animal(tiny_model, cat_side):
 
 def test_an_ingraph_model_gets_the_same_map(tiny_run, tiny_model, photo_folder, tmp_path):
     pytest.importorskip("torch")
-    from wildvision.train.export import export_ingraph
+    from wildvision.train.exporter import export_ingraph
 
     photos = sorted(photo_folder.rglob("*.jpg"))[::6]
     ingraph = Classifier(export_ingraph(tiny_run.run_dir, tmp_path / "m.onnx", images=photos))

@@ -93,7 +93,7 @@ def guarded_models(wildlife_run, wildlife_folder, tmp_path_factory):
     """The wildlife run exported with thresholds at 0 (every photo would be blocked) and a
     guard whose block distance lies between an ivory training photo and a far-away one."""
     from wildvision import Classifier
-    from wildvision.train.export import export_ingraph, export_onnx
+    from wildvision.train.exporter import export_ingraph, export_onnx
 
     folder = tmp_path_factory.mktemp("guarded")
     photos = sorted(wildlife_folder.rglob("*.jpg"))[::4]

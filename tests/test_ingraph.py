@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from wildvision import Classifier, ModelSpec  # noqa: E402
 from wildvision.preprocess import preprocess  # noqa: E402
-from wildvision.train.export import export_ingraph  # noqa: E402
+from wildvision.train.exporter import export_ingraph  # noqa: E402
 from wildvision.train.ingraph import InGraphPreprocess  # noqa: E402
 
 SIZES = [(600, 400), (400, 600), (1800, 1200), (180, 240), (256, 256), (1000, 257)]
@@ -132,7 +132,7 @@ def test_a_trimming_in_graph_export_agrees_with_python(tiny_run, photo_folder, t
     assert ingraph.spec.trim_margins == 12
     sources = [Image.open(p) for p in photos[:2]]
     cards = [carded(sources[0]), carded(sources[1], at=(500, 40), strip=False)]
-    from wildvision.train.export import export_onnx
+    from wildvision.train.exporter import export_onnx
 
     standard = Classifier(export_onnx(tiny_run.run_dir, tmp_path / "s.onnx", spec_updates=updates))
     a = list(standard.predict_batch(cards))

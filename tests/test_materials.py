@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 pytest.importorskip("cv2")
 
-from wildvision.evaluation.samples import Sample  # noqa: E402
+from wildvision.data import Sample  # noqa: E402
 from wildvision.train.materials import (  # noqa: E402
     MATERIALS,
     object_mask,

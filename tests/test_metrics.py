@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wildvision.evaluation.metrics import classification_report, recall_at_precision, roc_auc
+from wildvision.metrics import classification_report, recall_at_precision, roc_auc
 
 
 def test_roc_auc_hand_cases():

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.evaluation.calibration import threshold_for_budget
-from wildvision.evaluation.metrics import (
+from wildvision.metrics import (
     expected_precision,
     false_flag_table,
     recall_at_false_flag_rate,
     recall_at_precision,
     recalls_at_false_flags,
 )
+from wildvision.thresholds import threshold_for_budget
 
 
 def test_recall_at_precision_does_not_depend_on_the_order_of_ties():

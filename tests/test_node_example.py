@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def ingraph_model(tiny_run, photo_folder, tmp_path_factory):
-    from wildvision.train.export import export_ingraph
+    from wildvision.train.exporter import export_ingraph
 
     photos = sorted(photo_folder.rglob("*.jpg"))[::6]
     return export_ingraph(
@@ -74,7 +74,7 @@ def test_node_reports_bad_files_and_goes_on(ingraph_model, tmp_path):
 
 @pytest.fixture(scope="module")
 def guarded_ingraph_model(wildlife_run, wildlife_folder, tmp_path_factory):
-    from wildvision.train.export import export_ingraph
+    from wildvision.train.exporter import export_ingraph
 
     photos = sorted(wildlife_folder.rglob("*.jpg"))[::6]
     folder = tmp_path_factory.mktemp("node-guard")

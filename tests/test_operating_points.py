@@ -3,14 +3,15 @@ finished run's validation photos, by false-flag budget or by precision (the CLI 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from wildvision.errors import ConfigError
-from wildvision.evaluation.calibration import softmax, threshold_for_budget
 from wildvision.spec import Thresholds
+from wildvision.thresholds import softmax, threshold_for_budget
 
 pytest.importorskip("torch")
 
@@ -49,12 +50,13 @@ def val_scores(run, label):
     and the rows' labels."""
     from torch.utils.data import DataLoader
 
+    from wildvision.train.model_factory import load_model
     from wildvision.train.run import Run
     from wildvision.train.torch_dataset import eval_dataset
     from wildvision.train.trainer import predict_loader
 
     run = Run.open(run)
-    model, spec = run.load_model(), run.spec
+    model, spec = load_model(run), run.spec
     val = run.splits()["val"]
     loader = DataLoader(eval_dataset(val, spec), batch_size=32)
     targets, logits, _ = predict_loader(model, loader, "cpu")
@@ -106,11 +108,13 @@ def test_calibrate_cli_by_budget_then_precision(tiny_run, tmp_path, capsys):
     assert Run(run).spec == before
 
 
-def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, capsys):
+def test_calibration_without_other_photos_falls_back_to_precision(tiny_run, tmp_path, caplog):
     from wildvision.train.operating_points import calibrate
 
     names = {"animal": "ivory", "drink": "ceramic"}
     run = relabelled_run(tiny_run.run_dir, tmp_path / "run", names)
-    spec = calibrate(run, review_budget=0.01, block_budget=0.001)
-    assert "no 'other' photos" in capsys.readouterr().out
+    with caplog.at_level(logging.WARNING, logger="wildvision"):
+        spec = calibrate(run, review_budget=0.01, block_budget=0.001)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("no 'other' photos" in r.getMessage() for r in warned)
     assert spec.budgets is None and set(spec.thresholds) == {"ivory"}

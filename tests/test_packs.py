@@ -14,6 +14,7 @@ from tests.conftest import skimage_photo, terminal_stderr
 from wildvision import Classifier
 from wildvision.cli import main
 from wildvision.errors import PackError
+from wildvision.pack_file import PACK_FORMAT_VERSION, Pack
 from wildvision.packs import (
     bank_path_for,
     build_negative_bank,
@@ -22,7 +23,6 @@ from wildvision.packs import (
     load_pack,
 )
 from wildvision.packs.head import _assign_folds, fit_head
-from wildvision.packs.pack_file import PACK_FORMAT_VERSION, Pack
 from wildvision.spec import Thresholds
 from wildvision.verdicts import VERDICT_COLUMNS
 

@@ -138,7 +138,7 @@ def test_photo_weights_shift_draws_within_a_source_not_between_sources():
 
 
 def test_manifest_sources_reach_the_run_split_file(tmp_path, photo_folder):
-    from wildvision.evaluation.samples import read_manifest
+    from wildvision.data import read_manifest
 
     manifest = tmp_path / "m.csv"
     rows = [

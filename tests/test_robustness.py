@@ -4,6 +4,7 @@ table counts the model's own decisions, and evaluate/CLI write it with several s
 from __future__ import annotations
 
 import csv
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,9 @@ from PIL import Image
 
 from tests.conftest import skimage_photo
 from wildvision.classifier import Classifier
+from wildvision.data import Sample
 from wildvision.evaluation.effects import EFFECTS, apply_effect, held_out_font, render_card_test
 from wildvision.evaluation.robustness import robustness_markdown, robustness_table
-from wildvision.evaluation.samples import Sample
 from wildvision.prediction import Prediction, decide
 from wildvision.spec import ModelSpec, Thresholds
 
@@ -116,7 +117,9 @@ def test_evaluate_scores_several_sources_with_the_card_test_and_the_table(
         writer = csv.writer(handle)
         writer.writerow(["path", "label", "source", "category"])
         writer.writerow([str(photos[2].path), "other", "posts", "social_post"])
-    monkeypatch.setattr("wildvision.evaluation.evaluate.Classifier", type("Stub", (WhiteShy,), {}))
+    # the module: the attribute wildvision.evaluation.evaluate is the face's function
+    module = importlib.import_module("wildvision.evaluation.evaluate")
+    monkeypatch.setattr(module, "Classifier", type("Stub", (WhiteShy,), {}))
     out = tmp_path / "out"
     args = ["evaluate", "--data", str(first), str(second), "--no-shift", "--robustness"]
     assert main([*args, "-o", str(out)]) == 0

@@ -12,9 +12,10 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from wildvision import Classifier, ModelSpec  # noqa: E402
-from wildvision.evaluation.samples import read_manifest  # noqa: E402
+from wildvision.data import read_manifest  # noqa: E402
 from wildvision.spec import METADATA_KEY  # noqa: E402
-from wildvision.train.export import ExportError, export_onnx  # noqa: E402
+from wildvision.train.exporter import ExportError, export_onnx  # noqa: E402
+from wildvision.train.model_factory import load_model  # noqa: E402
 from wildvision.train.trainer import train  # noqa: E402
 
 
@@ -48,7 +49,7 @@ def test_exported_model_carries_the_spec(exported, tiny_run):
 
 
 def test_onnx_agrees_with_pytorch_on_real_photos(exported, tiny_run, photo_folder):
-    model, spec = tiny_run.run.load_model(), tiny_run.run.spec
+    model, spec = load_model(tiny_run.run), tiny_run.run.spec
     classifier = Classifier(exported)
     photos = sorted(photo_folder.rglob("*.jpg"))[::3]
     from wildvision.imaging import load_image

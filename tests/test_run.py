@@ -12,9 +12,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from wildvision import Classifier, ModelError, ModelSpec  # noqa: E402
+from wildvision.data import Sample  # noqa: E402
 from wildvision.errors import ConfigError  # noqa: E402
-from wildvision.evaluation.samples import Sample  # noqa: E402
 from wildvision.train.config import TrainConfig  # noqa: E402
+from wildvision.train.model_factory import load_model  # noqa: E402
 from wildvision.train.run import Run  # noqa: E402
 
 SPEC = ModelSpec(labels=("ivory", "other"), model_name="tf_efficientnet_lite0")
@@ -153,12 +154,12 @@ def test_training_result_is_a_run(tiny_run):
     assert tiny_run.run_dir == run.folder and tiny_run.best_checkpoint.is_file()
     assert [row["phase"] for row in run.metrics()] == ["head"] * 3 + ["full"] * 3
     assert run.test_metrics()["count"] == 6
-    model = run.load_model()
+    model = load_model(run)
     assert not model.training and model.num_classes == len(run.spec.labels)
 
 
 def test_export_writes_each_format_and_each_loads(tiny_run, tmp_path):
-    from wildvision.train.export import export
+    from wildvision.train.exporter import export
 
     paths = export(tiny_run.run, ("fp32", "ingraph"), tmp_path / "m.onnx", version="1.2.3")
     assert paths == {"fp32": tmp_path / "m.onnx", "ingraph": tmp_path / "m.ingraph.onnx"}
@@ -174,7 +175,7 @@ def test_export_int8_alone_writes_only_int8(tiny_run, photo_folder, tmp_path):
     The tiny run is checked on 12 photos it passes on: its logit margins are so small that
     one photo of the other half flips under int8 (since the quantizer keeps only the head in
     float), which is the check's business, not this test's."""
-    from wildvision.train.export import export
+    from wildvision.train.exporter import export
 
     photos = sorted(photo_folder.rglob("*.jpg"))[::2]
     paths = export(tiny_run.run_dir, ("int8",), tmp_path / "m.onnx", images=photos)
@@ -184,7 +185,7 @@ def test_export_int8_alone_writes_only_int8(tiny_run, photo_folder, tmp_path):
 
 
 def test_a_refused_int8_says_what_was_written_and_how_to_skip_it(tiny_run, tmp_path, monkeypatch):
-    from wildvision.train import export as export_module
+    from wildvision.train import exporter as export_module
 
     def refuse(*args, **kwargs):
         raise ModelError("int8 model gives fp32's label on 50.0% of 2 check photos.")
@@ -199,7 +200,7 @@ def test_evaluate_reads_a_runs_test_split(tiny_run, tiny_model):
     """A Run, its folder and its splits.csv are the same data to ``evaluate``; evaluation
     knows a run folder by the files ``Run.is_run_folder`` looks for."""
     from wildvision.evaluation.evaluate import RUN_MARKERS, evaluate
-    from wildvision.train import run as run_module
+    from wildvision.runs import run as run_module
 
     assert set(RUN_MARKERS) == {run_module.CONFIG_FILE, run_module.SPEC_FILE}
     classifier = Classifier(tiny_model)

@@ -62,7 +62,7 @@ def test_default_model_loads_without_torch():
 
 
 def test_default_model_knows_held_out_museum_ivory(shared_datasets):
-    from wildvision.evaluation.samples import read_manifest
+    from wildvision.data import read_manifest
 
     photos = [s.path for s in read_manifest(TEST_SPLIT) if s.label == "ivory"][:60]
     labels = [p.label for p in Classifier().predict_batch(photos)]

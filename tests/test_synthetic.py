@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wildvision.evaluation.samples import read_manifest
+from wildvision.data import read_manifest
 from wildvision.train import _graphics_tools, synthetic
 from wildvision.train.synthetic import KINDS, RENDER_VERSION, render_graphic, render_set
 

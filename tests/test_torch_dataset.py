@@ -11,7 +11,7 @@ pytest.importorskip("torch")
 
 from tests.conftest import skimage_photo  # noqa: E402
 from wildvision import Classifier  # noqa: E402
-from wildvision.evaluation.samples import Sample  # noqa: E402
+from wildvision.data import Sample  # noqa: E402
 from wildvision.imaging import load_image  # noqa: E402
 from wildvision.preprocess import preprocess  # noqa: E402
 from wildvision.train.torch_dataset import ImageDataset, eval_dataset  # noqa: E402

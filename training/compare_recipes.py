@@ -18,7 +18,7 @@ import yaml
 
 from wildvision._atomic import atomic_write_text
 from wildvision.evaluation.evaluate import evaluate, headline, headline_cells
-from wildvision.train.export import export_onnx
+from wildvision.train.exporter import export_onnx
 from wildvision.train.trainer import train
 
 REPO = Path(__file__).resolve().parent.parent

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from wildvision import Classifier
-from wildvision.evaluation.metrics import recall_at_false_flag_rate
+from wildvision.metrics import recall_at_false_flag_rate
 from wildvision.verdicts import NOT_WILDLIFE, VERDICT_COLUMNS
 
 SPLITS_CSV = Path("runs/broad-graphics-lite0/splits.csv")  # the 0.3.0 run's split

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from wildvision import Classifier
-from wildvision.evaluation.metrics import recall_at_false_flag_rate, roc_auc
 from wildvision.evaluation.shift import render_shifted
 from wildvision.imaging import load_image
+from wildvision.metrics import recall_at_false_flag_rate, roc_auc
+from wildvision.pack_file import logistic_scores
 from wildvision.packs.build import embed_views
 from wildvision.packs.head import DEFAULT_C, fit_head
 from wildvision.packs.negative_bank import balanced_choice
-from wildvision.packs.pack_file import logistic_scores
 
 SPLITS_CSV = Path("runs/broad-graphics-lite0/splits.csv")  # the 0.3.0 run's split
 OUT = Path("runs/loo")

@@ -10,11 +10,13 @@ from .classifier import Classifier as Classifier
 from .errors import CalibrationError as CalibrationError
 from .errors import CalibrationWarning as CalibrationWarning
 from .errors import ConfigError as ConfigError
+from .errors import ExportError as ExportError
 from .errors import FetchError as FetchError
 from .errors import HashListError as HashListError
 from .errors import ImageError as ImageError
 from .errors import MissingExtraError as MissingExtraError
 from .errors import ModelError as ModelError
+from .errors import PackError as PackError
 from .errors import ScanError as ScanError
 from .errors import WildvisionError as WildvisionError
 from .hashes import HashList as HashList
@@ -34,6 +36,7 @@ __all__ = [
     "CalibrationWarning",
     "Classifier",
     "ConfigError",
+    "ExportError",
     "FetchError",
     "HashList",
     "HashListError",
@@ -41,6 +44,7 @@ __all__ = [
     "MissingExtraError",
     "ModelError",
     "ModelSpec",
+    "PackError",
     "Prediction",
     "ScanError",
     "ScanSummary",

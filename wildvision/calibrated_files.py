@@ -13,7 +13,7 @@ from typing import Any
 from ._atomic import atomic_write_bytes
 from .errors import CalibrationError, CalibrationWarning, ModelError
 from .models import variant_path
-from .packs.pack_file import PACK_SUFFIX, Pack
+from .pack_file import PACK_SUFFIX, Pack
 from .spec import METADATA_KEY, ModelSpec
 
 

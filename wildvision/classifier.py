@@ -17,17 +17,19 @@ from .errors import ImageError, ModelError
 from .imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageInput, describe
 from .integrity import verify_sha256
 from .models import resolve_model_path
-from .packs.pack_file import Pack, check_packs_fit, load_pack
+from .pack_file import Pack, check_packs_fit, load_pack
 from .prediction import Prediction, decide_with_label
 from .preprocess import decode_for_model, preprocess
-from .spec import METADATA_KEY, ModelSpec
+from .spec import (  # the graph's names live in spec (the exporter writes them too)
+    EMBEDDING_OUTPUT,
+    GUARD_OUTPUT,
+    IMAGE_INPUT,
+    INPUT_NAME,
+    METADATA_KEY,
+    PROBABILITIES_OUTPUT,
+    ModelSpec,
+)
 
-INPUT_NAME = "pixel_values"
-#: Input of the in-graph variant: decoded uint8 RGB photos [N, H, W, 3] at any size.
-IMAGE_INPUT = "image"
-PROBABILITIES_OUTPUT = "probabilities"
-EMBEDDING_OUTPUT = "embedding"  # L2-normalised pooled features (models exported from 0.3.0)
-GUARD_OUTPUT = "guard_distance"  # distance to the wildlife training photos (see spec.guard)
 PACK_SCORES = "pack_scores"  # not a graph output: the packs' scores, computed from embedding
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -363,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     that closes the pipe early (``wildvision info | head -1``) ends the command quietly.
     """
     args = build_parser().parse_args(argv)
+    _show_library_log()
     try:
         code = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here rather than at exit
@@ -373,6 +375,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (WildvisionError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _show_library_log() -> None:
+    """The library logs (``logging``, logger ``wildvision``); the CLI shows its INFO lines
+    (training progress, calibration) on stdout, as plain lines."""
+    logger = logging.getLogger("wildvision")
+    if not any(isinstance(h, _StdoutLines) for h in logger.handlers):
+        logger.addHandler(_StdoutLines())
+        logger.setLevel(logging.INFO)
+
+
+class _StdoutLines(logging.Handler):
+    """Each record as a plain line on the stdout of the moment (warnings on stderr)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = sys.stderr if record.levelno >= logging.WARNING else sys.stdout
+        print(record.getMessage(), file=stream, flush=True)
 
 
 def _silence_stdout() -> None:

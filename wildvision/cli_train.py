@@ -14,7 +14,7 @@ from .models import EXPORT_FORMATS
 def _training() -> None:
     """Import the training floor first: without the ``[train]`` extra this raises the
     ``MissingExtraError`` that ``main`` reports like every other missing extra."""
-    from . import train  # noqa: F401
+    from .train import _check  # noqa: F401  (the [train] extra's check)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -72,7 +72,7 @@ def _split_data_and_settings(
 
 def cmd_export(args: argparse.Namespace) -> int:
     _training()
-    from .train.export import export
+    from .train.exporter import export
 
     notes = {
         "fp32": "verified against PyTorch",

@@ -20,6 +20,10 @@ class ModelError(WildvisionError, ValueError):
     """A model file is missing, unreadable, or lacks valid wildvision metadata."""
 
 
+class ExportError(ModelError):
+    """An exported graph disagrees with PyTorch; no file was written."""
+
+
 class ConfigError(WildvisionError, ValueError):
     """A training or export configuration is invalid."""
 

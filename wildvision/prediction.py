@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .spec import ERROR_DECISION, ModelSpec
 
 if TYPE_CHECKING:
-    from .packs.pack_file import Pack
+    from .pack_file import Pack
 
 #: The columns a ``Prediction`` becomes in a results table (a scan's file, a Ray dataset).
 ROW_COLUMNS = ("label", "score", "decision", "error", "model_version")

@@ -9,8 +9,8 @@ already written (about 85 bytes a row). Photos at ``http(s)://`` URLs are fetche
 
 from __future__ import annotations
 
+import logging
 import os
-import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +30,8 @@ from .imaging import ImageInput, describe
 from .prediction import ROW_COLUMNS, SCORE_DIGITS, Prediction
 from .results import ResultsFile, row_key
 from .sources import ScanItem, check_not_empty, iter_source
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = ("listing_id", "path", *ROW_COLUMNS)
 #: With a hash list: whether the photo matches a known image, its label, the Hamming distance
@@ -310,10 +312,7 @@ def _progress_bar(source: str | os.PathLike, done: set[bytes]) -> Any:
     if not stderr_is_terminal():
         return None  # no counting pass for a bar nobody sees
     if not tqdm_available():
-        print(
-            f"wildvision scan: no progress bar (install it with {install_hint('scan')})",
-            file=sys.stderr,
-        )
+        logger.warning("scan: no progress bar (install it with %s)", install_hint("scan"))
         return None
     todo = sum(row_key(i.listing_id, i.path) not in done for i in iter_source(source))
     return progress_bar(total=todo, desc=f"scan {Path(source).name}", leave=True)

@@ -19,6 +19,16 @@ from .taxonomy import LOOKALIKE_LABELS, WILDLIFE_LABELS
 
 SCHEMA_VERSION = 1
 METADATA_KEY = "wildvision.spec"
+
+# The exported graph's input and output names: the exporter writes them, Classifier reads them.
+#: Input of the standard graph: preprocessed float32 pixels [N, 3, H, W].
+INPUT_NAME = "pixel_values"
+#: Input of the in-graph variant: decoded uint8 RGB photos [N, H, W, 3] at any size.
+IMAGE_INPUT = "image"
+LOGITS_OUTPUT = "logits"
+PROBABILITIES_OUTPUT = "probabilities"  # softmax(logits / temperature)
+EMBEDDING_OUTPUT = "embedding"  # L2-normalised pooled features (models exported from 0.3.0)
+GUARD_OUTPUT = "guard_distance"  # distance to the wildlife training photos (see spec.guard)
 INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos")
 DECISIONS = ("block", "review", "allow")
 #: The decision of an image that could not be classified (its ``Prediction.error`` says why).

@@ -29,7 +29,7 @@ from .errors import CalibrationError, CalibrationWarning
 from .fetching import FetchOptions
 from .integrity import sha256_of, update_sums
 from .models import resolve_model_path
-from .packs.pack_file import load_pack
+from .pack_file import load_pack
 from .prediction import Prediction
 from .scanning import classify_items
 from .sources import iter_source

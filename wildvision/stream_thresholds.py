@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .errors import ConfigError
-from .packs.pack_file import Pack
+from .pack_file import Pack
 from .prediction import decide_with_label
 from .spec import ModelSpec, Thresholds
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+#: The label of ordinary photos (no wildlife product): false flags are counted on it, the
+#: budgets of calibration and packs are shares of it, reviewers' "not wildlife" verdict is it.
+ORDINARY_LABEL = "other"
+
 
 @dataclass(frozen=True)
 class ProductClass:
@@ -73,7 +77,7 @@ _CLASSES: tuple[ProductClass, ...] = (
         "Not a wildlife product; white porcelain is a common ivory look-alike.",
     ),
     ProductClass(
-        "other",
+        ORDINARY_LABEL,
         "Not a wildlife product",
         False,
         "Ordinary goods.",

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
 from .imaging import is_url
-from .taxonomy import LOOKALIKE_LABELS
+from .taxonomy import LOOKALIKE_LABELS, ORDINARY_LABEL
 
 if TYPE_CHECKING:
-    from .evaluation.samples import Sample
+    from .data import Sample
 
 #: The verdict of a photo that is no wildlife product (the label of ordinary photos).
-NOT_WILDLIFE = "other"
+NOT_WILDLIFE = ORDINARY_LABEL
 #: The verdict of a reviewer who cannot tell; such rows are counted and left out.
 UNSURE = "unsure"
 #: The header of a verdict file, in the order the review page writes it.
@@ -111,7 +111,7 @@ class VerdictSet:
         Raises:
             ConfigError: a verdict label is not one of ``labels``, or a photo is missing.
         """
-        from .evaluation.samples import Sample  # the base install's (no [eval] needed)
+        from .data import Sample  # the base install's (no [eval] needed)
 
         local = [v for v in self.verdicts if not v.is_url]
         if len(local) < len(self.verdicts):

@@ -17,31 +17,29 @@ from .._atomic import atomic_write_text
 from .._extras import require_extra
 from .._progress import progress
 from ..classifier import Classifier
+from ..data import Sample, load_samples
 from ..errors import ConfigError, ImageError
 from ..imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, load_image
-from ..prediction import Prediction
-from . import REQUIRED
-from .effects import render_card_test
-from .metrics import (
+from ..metrics import (
     classification_report,
     expected_precision,
     false_flag_table,
     recalls_at_false_flags,
 )
+from ..prediction import Prediction
+from ..taxonomy import ORDINARY_LABEL
+from . import REQUIRED
+from .effects import render_card_test
 from .report import reliability, write_report  # gated on the [eval] extra, as below
 from .robustness import robustness_table, write_robustness
-from .samples import Sample, load_samples
 
 require_extra("eval", REQUIRED, "wildvision evaluation")
 
 if TYPE_CHECKING:
-    from ..train.run import Run
-
-#: The label of ordinary photos: the ones a false flag is counted on.
-ORDINARY_LABEL = "other"
+    from ..runs.run import Run
 
 #: The files that mark a training run's folder (``Run.is_run_folder``): evaluating one reads
-#: its ``splits.csv``, and only then imports the training floor.
+#: its ``splits.csv`` through ``wildvision.runs`` (no torch; PyYAML for its config).
 RUN_MARKERS = ("config.yaml", "spec.json")
 
 
@@ -227,12 +225,11 @@ def _manifest_of(data: str | os.PathLike | Run) -> str | os.PathLike:
     """``data`` as ``load_samples`` reads it: a training run (a ``Run``, or a folder holding a
     run's config or spec) gives its ``splits.csv``; a manifest or an image folder is itself.
 
-    The training floor is imported only for a run, so evaluating a manifest or a folder
-    needs no torch."""
+    ``wildvision.runs`` (PyYAML) is imported only for a run; neither needs torch."""
     is_path = isinstance(data, (str, os.PathLike))
     if is_path and not any((Path(data) / name).is_file() for name in RUN_MARKERS):
         return data
-    from ..train.run import Run  # a run was made by training: its floor is installed
+    from ..runs.run import Run
 
     return Run.open(data).splits_path
 

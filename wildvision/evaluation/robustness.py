@@ -12,12 +12,11 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, atomic_write_text
 from ..classifier import Classifier
+from ..data import Sample
 from ..errors import ImageError
 from ..imaging import load_image
+from ..taxonomy import ORDINARY_LABEL
 from .effects import EFFECTS, apply_effect
-from .samples import Sample
-
-ORDINARY_LABEL = "other"
 
 
 def _rendered(samples: Sequence[Sample], effect: str, classifier: Classifier) -> Iterable[Any]:

@@ -16,18 +16,9 @@ import random
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-
-def random_color(rng: random.Random, alpha: int | None = None) -> tuple[int, ...]:
-    """A random RGB colour (RGBA with ``alpha``), drawn from ``rng``."""
-    color = tuple(rng.randint(0, 255) for _ in range(3))
-    return color if alpha is None else (*color, alpha)
-
-
-def font(size: int) -> ImageFont.ImageFont:
-    """Pillow's bundled scalable font (no system fonts needed)."""
-    return ImageFont.load_default(size=max(6, size))
+from ..drawing import font, random_color
 
 
 def phone_screenshot(image: Image.Image, rng: random.Random) -> Image.Image:

@@ -1,12 +1,12 @@
 """Product packs: add a label to a model from a platform's own photos, shareable without them.
 
-``load_pack`` and ``Pack`` need numpy only (any ``Classifier(packs=...)`` uses them);
+``load_pack`` and ``Pack`` (``wildvision.pack_file``, beside the classifier) need numpy only;
 ``build_pack`` and ``build_negative_bank`` embed photos with onnxruntime and fit the head
 with scikit-learn (``pip install 'wildvision[packs]'``). See README, "Adding a product".
 """
 
+from ..pack_file import PACK_SUFFIX, Pack, check_packs_fit, load_pack
 from .negative_bank import NegativeBank, bank_path_for, load_negative_bank
-from .pack_file import PACK_SUFFIX, Pack, check_packs_fit, load_pack
 
 __all__ = [
     "PACK_SUFFIX",

@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from .._progress import progress
+from .._version import __version__
 from ..classifier import Classifier
 from ..errors import ImageError, PackError
-from ..evaluation.calibration import DEFAULT_BLOCK_BUDGET, DEFAULT_REVIEW_BUDGET
 from ..imaging import ImageInput
+from ..pack_file import DEFAULT_CITES_NOTE, Pack, check_label
 from ..sources import iter_images
+from ..taxonomy import ORDINARY_LABEL
+from ..thresholds import DEFAULT_BLOCK_BUDGET, DEFAULT_REVIEW_BUDGET
 from .head import DEFAULT_C, DEFAULT_FOLDS, fit_head
 from .negative_bank import NegativeBank, balanced_choice, bank_path_for, load_negative_bank
-from .pack_file import DEFAULT_CITES_NOTE, Pack, check_label
 from .views import ALL_VIEWS, photo_views
 
 #: Views of the user's own negatives: as given and mirrored.
@@ -219,7 +220,7 @@ def build_negative_bank(
     """Embed at most ``size`` of ``photos`` (spread over ``sources`` evenly) as a bank for
     ``classifier``; ``labels`` marks look-alikes (default: every photo ``other``, ordinary).
     Unreadable photos are skipped with a warning."""
-    labels = list(labels) if labels is not None else ["other"] * len(photos)
+    labels = list(labels) if labels is not None else [ORDINARY_LABEL] * len(photos)
     if not len(photos) == len(sources) == len(labels):
         raise PackError(f"{len(photos)} photos but {len(sources)} sources, {len(labels)} labels.")
     chosen = balanced_choice(sources, size, seed)

@@ -3,7 +3,7 @@
 The head separates the product's embeddings (every view of every photo) from a negative
 bank (ordinary and look-alike photos the model's builders embedded, plus the user's own
 negatives). Thresholds are chosen like the model's own
-(``evaluation.calibration.threshold_for_budget``): ``review`` lets at most ``review_budget``
+(``thresholds.threshold_for_budget``): ``review`` lets at most ``review_budget``
 of the ordinary negatives through, ``block`` at most ``block_budget`` — look-alikes (bone,
 ceramic) teach the head but, as for the model, do not count against the budget — measured
 on held-out folds — each photo's views stay in one fold, so a
@@ -21,9 +21,9 @@ import numpy as np
 
 from .._extras import require_extra
 from ..errors import PackError
-from ..evaluation.calibration import threshold_for_budget
-from ..evaluation.metrics import roc_auc
+from ..metrics import roc_auc
 from ..spec import Thresholds
+from ..thresholds import threshold_for_budget
 
 #: Fewest photos a pack is built from: below this, cross-validation measures nothing.
 MIN_PHOTOS = 3

@@ -24,10 +24,9 @@ import numpy as np
 from .._atomic import atomic_open
 from ..errors import ModelError, PackError
 from ..integrity import verify_sha256
+from ..taxonomy import ORDINARY_LABEL
 
 BANK_FORMAT_VERSION = 1
-#: The label of an ordinary photo: the rows a pack's false-flag budget counts.
-ORDINARY_LABEL = "other"
 #: The bank's file beside a model ``NAME.onnx`` (also for ``NAME.int8.onnx``, ``.ingraph``).
 BANK_SUFFIX = ".negatives.npz"
 

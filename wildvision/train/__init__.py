@@ -1,15 +1,24 @@
-"""The training floor: run folders, data sources, augmentation, model factory, trainer,
-calibration of a run and export. Evaluation, torch-free, is ``wildvision.evaluation``.
+"""The training floor: data sources, augmentation, model factory, trainer, calibration of a
+run and export. Evaluation, torch-free, is ``wildvision.evaluation``; the run folder and
+the config schema, torch-free too, are ``wildvision.runs``.
 
-Needs the ``[train]`` extra (torch, timm, albumentations, onnx). Importing this package
-without it raises an ImportError that says how to install it.
+The face::
+
+    from wildvision.train import train, export, calibrate, Run, load_config, load_model
+
+``train``, ``export``, ``calibrate`` and ``load_model`` need the ``[train]`` extra (torch,
+timm, albumentations, onnx) and are imported when first asked for, so ``import
+wildvision.train`` stays cheap; a module that needs the extra raises ``MissingExtraError``
+naming it (``_check``). ``Run`` and ``load_config`` need PyYAML only.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import TYPE_CHECKING, Any
 
-from .._extras import missing_packages, require_extra
+from .._extras import missing_packages
 
 # albumentations asks the network for a newer version at import: a name-resolution warning
 # and a wait on offline machines. The training floor never needs that; a user's own setting
@@ -17,7 +26,7 @@ from .._extras import missing_packages, require_extra
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 #: The packages the training floor imports, ``{import name: pip name}``.
-_REQUIRED = {
+REQUIRED = {
     "torch": "torch",
     "timm": "timm",
     "albumentations": "albumentations",
@@ -26,27 +35,50 @@ _REQUIRED = {
     "tqdm": "tqdm",
 }
 
+#: The face's names and the modules they live in (imported on first use).
+_FACE = {
+    "train": ".trainer",
+    "export": ".exporter",
+    "calibrate": ".operating_points",
+    "load_model": ".model_factory",
+    "Run": "..runs",
+    "load_config": "..runs",
+    "TrainConfig": "..runs",
+}
+
+__all__ = [
+    "REQUIRED",
+    "Run",
+    "TrainConfig",
+    "calibrate",
+    "export",
+    "is_training_available",
+    "load_config",
+    "load_model",
+    "train",
+]
+
+if TYPE_CHECKING:
+    from ..runs import Run, TrainConfig, load_config
+    from .exporter import export
+    from .model_factory import load_model
+    from .operating_points import calibrate
+    from .trainer import train
+
 
 def is_training_available() -> bool:
     """True when every package the training floor needs is importable."""
-    return not missing_packages(_REQUIRED)
+    return not missing_packages(REQUIRED)
 
 
-require_extra("train", _REQUIRED, "wildvision training")
+def __getattr__(name: str) -> Any:
+    """The face's names, imported when first used (the training ones need torch)."""
+    if name not in _FACE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_FACE[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
-def _import_tqdm_auto_quietly() -> None:
-    """Import ``tqdm.auto`` once, here, without the ``TqdmWarning`` it prints in a notebook
-    without ipywidgets ("IProgress not found"): huggingface_hub imports it (through timm)
-    though wildvision draws its own bars with plain tqdm. Only that warning, only during
-    this import (the filters are restored after); a later import finds the module loaded."""
-    import warnings
-
-    from tqdm import TqdmWarning
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "IProgress not found", TqdmWarning)
-        import tqdm.auto  # noqa: F401
-
-
-_import_tqdm_auto_quietly()
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FACE})

@@ -14,12 +14,16 @@ gradient scaler) and channels-last memory; on CPU both are off.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 import torch.distributed as dist
 from torch import nn
@@ -27,6 +31,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Sampler
 
 from ..errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -49,9 +55,9 @@ class Runtime:
         return self.rank == 0
 
     def log(self, *args: Any) -> None:
-        """``print`` on rank 0 only."""
+        """Log a line of training progress (``logging``, level INFO) on rank 0 only."""
         if self.is_main:
-            print(*args, flush=True)
+            logger.info(" ".join(str(a) for a in args))
 
     def autocast(self) -> AbstractContextManager:
         """Mixed precision for the forward pass, or nothing."""

@@ -5,18 +5,20 @@ features the head sees, L2-normalised) and, when the run has a guard bank,
 
 from __future__ import annotations
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from torch import nn
 
-from ..classifier import EMBEDDING_OUTPUT, GUARD_OUTPUT, PROBABILITIES_OUTPUT
-from ..spec import ModelSpec
+from ..spec import EMBEDDING_OUTPUT, GUARD_OUTPUT, LOGITS_OUTPUT, PROBABILITIES_OUTPUT, ModelSpec
 from .guard import Embedded, GuardDistance
 
 
 def output_names(spec: ModelSpec) -> list[str]:
     """The graph's output names, in order."""
-    names = ["logits", PROBABILITIES_OUTPUT, EMBEDDING_OUTPUT]
+    names = [LOGITS_OUTPUT, PROBABILITIES_OUTPUT, EMBEDDING_OUTPUT]
     return [*names, GUARD_OUTPUT] if spec.guard is not None else names
 
 

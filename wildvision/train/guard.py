@@ -14,6 +14,9 @@ spec's ``guard`` says where the caps lie. Both are fitted at calibration on the 
 
 from __future__ import annotations
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from torch import nn

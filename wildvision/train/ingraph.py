@@ -12,13 +12,15 @@ vertical), so it matches Pillow's antialiased bicubic/bilinear resampling to wit
 
 from __future__ import annotations
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from torch import nn
 
-from ..classifier import IMAGE_INPUT
 from ..preprocess import MIN_TRIMMED_SHARE
-from ..spec import ModelSpec
+from ..spec import IMAGE_INPUT, ModelSpec
 from .graph_outputs import ModelOutputs
 
 __all__ = ["IMAGE_INPUT", "InGraphModel", "InGraphPreprocess"]

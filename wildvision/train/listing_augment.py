@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import albumentations as A
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..evaluation.shift import font, random_color
+from ..drawing import font, random_color
 from ..imaging import load_image
 
 _WORDS = (

@@ -7,14 +7,17 @@ from __future__ import annotations
 import functools
 import random
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, RandomSampler
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.samples import Sample
+from ..runs.config import TrainConfig
 from ..spec import ModelSpec
-from .config import TrainConfig
 from .distributed import RankSlice, per_rank_batch
 from .torch_dataset import ImageDataset, balanced_sampler, eval_dataset
 from .transforms import TrainTransform

@@ -17,16 +17,20 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import cv2
 import numpy as np
 from PIL import Image
 
 from .._atomic import atomic_open
-from ..evaluation.samples import Sample
+from ..data import Sample
 from ..imaging import load_image
+from ..taxonomy import ORDINARY_LABEL
 
 RENDER_VERSION = 1
-LABEL = "other"
+LABEL = ORDINARY_LABEL
 MANIFEST_COLUMNS = ("path", "label", "category", "source", "group", "origin")
 
 #: Colour ramps from shadow to highlight (RGB), applied to the object's own shading.

@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import timm
 from torch import nn
 
 from ..errors import ConfigError
+from ..runs.run import Checkpoint, Run
 from ..spec import DEFAULT_BLOCK_THRESHOLD, DEFAULT_REVIEW_THRESHOLD, ModelSpec, Thresholds
 from .weights import WHEEL_WEIGHTS, load_wheel_weights
 
@@ -78,8 +82,6 @@ def load_initial_weights(
     Raises:
         ConfigError: not a run folder, another architecture, or a damaged checkpoint.
     """
-    from .run import Run  # the run folder's checked checkpoint loader
-
     if not Run.is_run_folder(source):
         raise ConfigError(
             f"init_from: {source} is not a run folder (with config.yaml, spec.json and "
@@ -103,3 +105,14 @@ def load_initial_weights(
     if set(missing) - head or unexpected:
         raise ConfigError(f"init_from: {source}'s weights do not fit this model ({missing[:3]}).")
     return f"init_from {source}: backbone only (its labels {list(spec.labels)} differ: new head)"
+
+
+def load_model(run: Run | str | os.PathLike, which: Checkpoint = "best") -> nn.Module:
+    """A run's model with the weights of a checkpoint (``best`` or ``last``), on the CPU in
+    eval mode; the checkpoint is checked against the run's spec (``Run.load_checkpoint``)."""
+    run = Run.open(run)
+    state = run.load_checkpoint(which)
+    spec = run.spec
+    model = create_model(spec.model_name, len(spec.labels), pretrained="none")
+    model.load_state_dict(state["model"])
+    return model.eval()

@@ -14,30 +14,42 @@ the validation negatives, which on small validation splits blocks on any probabi
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.calibration import (
+from ..runs.config import TrainConfig
+from ..runs.run import Run
+from ..spec import Guard, ModelSpec
+from ..taxonomy import ORDINARY_LABEL
+from ..thresholds import (
     choose_thresholds,
     choose_thresholds_by_budget,
     fit_temperature,
     negative_log_likelihood,
     softmax,
 )
-from ..evaluation.samples import Sample
-from ..spec import Guard, ModelSpec
-from .config import TrainConfig
 from .distributed import resolve_device
 from .guard import embed_loader, fit_guard
-from .run import Run
+from .model_factory import load_model
 from .torch_dataset import eval_dataset
+
+logger = logging.getLogger(__name__)
+
+#: The config keys of the false-flag budgets, in ``calibrate``'s order.
+BUDGET_KEYS = ("review_budget", "block_budget")
 
 
 def calibrate(
@@ -67,7 +79,7 @@ def calibrate(
         ConfigError: budgets and precisions are both given, a value is out of range, or the
             run lacks its best checkpoint or validation photos.
     """
-    budgets = {"review_budget": review_budget, "block_budget": block_budget}
+    budgets = dict(zip(BUDGET_KEYS, (review_budget, block_budget)))
     precisions = {"block_precision": block_precision, "review_precision": review_precision}
     given_budgets = {k: v for k, v in budgets.items() if v is not None}
     given_precisions = {k: v for k, v in precisions.items() if v is not None}
@@ -78,17 +90,11 @@ def calibrate(
             "flags on ordinary photos, precisions by precision on the validation split."
         )
     run = Run.open(run)
-    config = run.config
-    if given_budgets:
-        for key in budgets:
-            value = given_budgets.get(key, getattr(config, key))
-            setattr(config, key, value if value is not None else getattr(TrainConfig, key))
-    if given_precisions:
-        for key, value in given_precisions.items():
-            setattr(config, key, value)
-        config.review_budget = config.block_budget = None
+    config = dataclasses.replace(
+        run.config, **_operating_point(run.config, given_budgets, given_precisions)
+    )
     config.validate()
-    model, spec, splits = run.load_model(), run.spec, run.splits()
+    model, spec, splits = load_model(run), run.spec, run.splits()
     if not splits["val"]:
         raise ConfigError(
             f"{run.folder} has no validation photos to calibrate on; train it with "
@@ -101,6 +107,19 @@ def calibrate(
     spec = fit_operating_points(run, model.to(target), loader, target, config, splits["train"])
     run.write_config(config)
     return spec
+
+
+def _operating_point(
+    config: TrainConfig, budgets: dict[str, float], precisions: dict[str, float]
+) -> dict[str, float | None]:
+    """The config values a calibration with these ``budgets`` or ``precisions`` runs at (the
+    rule of ``calibrate``), as a new value: the loaded config is left as it is."""
+    if budgets:
+        chosen = {key: budgets.get(key, getattr(config, key)) for key in BUDGET_KEYS}
+        return {k: v if v is not None else getattr(TrainConfig, k) for k, v in chosen.items()}
+    if precisions:
+        return {**precisions, **dict.fromkeys(BUDGET_KEYS)}
+    return {}
 
 
 def fit_operating_points(
@@ -128,16 +147,16 @@ def fit_operating_points(
     probabilities = softmax(logits, temperature)
     guard = _fit_run_guard(run, model, device, spec, config, train_photos, targets, embeddings)
     negatives = (
-        targets == spec.labels.index("other")
-        if "other" in spec.labels
+        targets == spec.labels.index(ORDINARY_LABEL)
+        if ORDINARY_LABEL in spec.labels
         else np.zeros(len(targets), dtype=bool)
     )
     use_budgets = config.review_budget is not None and config.block_budget is not None
     if use_budgets and not negatives.any():
         use_budgets = False
         if spec.wildlife_labels:
-            print(
-                "calibration: warning: the validation split has no 'other' photos to measure "
+            logger.warning(
+                "calibration: the validation split has no 'other' photos to measure "
                 "false flags on; thresholds chosen by block_precision/review_precision instead "
                 "of the false-flag budgets. Add ordinary photos (label 'other') to the data."
             )
@@ -175,9 +194,14 @@ def fit_operating_points(
     before = negative_log_likelihood(logits, targets)
     after = negative_log_likelihood(logits, targets, temperature)
     cuts = {k: (round(v.block, 4), round(v.review, 4)) for k, v in thresholds.items()}
-    print(
-        f"calibration: T={temperature:.3f}, val NLL {before:.4f} -> {after:.4f}; "
-        f"cuts {cuts} ({rule}); guard {guard}"
+    logger.info(
+        "calibration: T=%.3f, val NLL %.4f -> %.4f; cuts %s (%s); guard %s",
+        temperature,
+        before,
+        after,
+        cuts,
+        rule,
+        guard,
     )
     run.write_spec(spec)
     return spec

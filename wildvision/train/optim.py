@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 from timm.optim import param_groups_layer_decay
 from torch import nn
 
-from .config import TrainConfig
+from ..runs.config import TrainConfig
 
 
 def build_optimizer(

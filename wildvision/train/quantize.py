@@ -18,6 +18,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -31,10 +34,9 @@ from onnxruntime.quantization import (
 )
 
 from .._atomic import atomic_write_bytes
-from ..classifier import INPUT_NAME, PROBABILITIES_OUTPUT
 from ..errors import ModelError
 from ..preprocess import decode_for_model, preprocess
-from ..spec import METADATA_KEY, ModelSpec
+from ..spec import INPUT_NAME, METADATA_KEY, PROBABILITIES_OUTPUT, ModelSpec
 
 
 class _PhotoReader(CalibrationDataReader):

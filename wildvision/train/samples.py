@@ -2,7 +2,7 @@
 (no torch; ``torch_dataset`` turns the samples into tensors).
 
 Reading a manifest or an image folder (``Sample``, ``read_manifest``, ``load_samples``, ...)
-lives in ``wildvision.evaluation.samples``, which evaluation uses without the training floor;
+lives in ``wildvision.data``, which evaluation uses without the training floor;
 this module adds what needs the training config: data sources (``samples_from_source``:
 reviewers' verdict files, rendered sets), subsampling, and the split (seeded and stratified,
 or ``own_split`` by hash).
@@ -14,14 +14,15 @@ import hashlib
 import random
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..data import SPLITS, Sample, load_samples
+from ..data import class_counts as class_counts  # re-exported: its old home
 from ..errors import ConfigError
-from ..evaluation.samples import SPLITS, Sample, load_samples
+from ..runs.config import DataSource
 from ..verdicts import is_verdict_file, read_verdicts
-from .config import DataSource
 
 SYNTHETIC_PREFIX = "synthetic:"
 #: A source made from the training split itself: its carvings re-rendered in other materials.
@@ -187,11 +188,6 @@ def split_samples(
                 counts[side] += len(groups[key])
             result[side].extend(groups[key])
     return result
-
-
-def class_counts(samples: Iterable[Sample]) -> dict[str, int]:
-    """How many photos each label has, sorted by label."""
-    return dict(sorted(Counter(s.label for s in samples).items()))
 
 
 def subsample_per_class(samples: Sequence[Sample], limit: int, seed: int = 0) -> list[Sample]:

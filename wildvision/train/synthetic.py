@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .._atomic import atomic_open
+from ..taxonomy import ORDINARY_LABEL
 from ._graphics_cards import _greeting_card, _meme, _poster, _price_tag, _qr_code, _text_card
 from ._graphics_pages import _chart, _document, _screenshot
 from ._graphics_tools import G, _noise, _rgb
@@ -36,7 +37,7 @@ KINDS: tuple[str, ...] = (
     "document",
     "chart",
 )
-LABEL = "other"
+LABEL = ORDINARY_LABEL
 MANIFEST_COLUMNS = ("path", "label", "category", "source", "group")
 
 

@@ -12,12 +12,15 @@ import functools
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 from PIL import Image
 from torch.utils.data import Dataset, WeightedRandomSampler
 
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.samples import Sample
 from ..imaging import load_image
 from ..preprocess import decode_for_model
 from ..spec import ModelSpec

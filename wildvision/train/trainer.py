@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import numpy as np
 import torch
 from timm.data import Mixup
@@ -18,17 +21,17 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .._progress import progress
+from ..data import Sample
 from ..errors import ConfigError
-from ..evaluation.calibration import softmax
-from ..evaluation.metrics import classification_report
-from ..evaluation.samples import Sample
-from .config import TrainConfig, load_config
+from ..metrics import classification_report
+from ..runs.config import TrainConfig, load_config
+from ..runs.run import METRIC_FIELDS, Run
+from ..thresholds import softmax
 from .distributed import Runtime, is_main_process, start_runtime, unwrap
 from .loaders import build_loaders, seed_epoch, seed_everything, steps_per_epoch
 from .model_factory import build_spec, create_model, load_initial_weights
 from .operating_points import fit_operating_points
 from .optim import build_optimizer
-from .run import METRIC_FIELDS, Run
 from .samples import (
     LOOKALIKES_SOURCE,
     class_counts,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import albumentations as A
 import cv2
 import numpy as np
@@ -12,8 +15,8 @@ import torch
 from PIL import Image
 
 from ..preprocess import normalize, preprocess, trim_margins
+from ..runs.config import AugmentConfig
 from ..spec import ModelSpec
-from .config import AugmentConfig
 from .listing_augment import listing_effects
 from .listing_cards import ListingCard
 

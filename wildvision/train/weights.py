@@ -7,6 +7,9 @@ import importlib
 import re
 from pathlib import Path
 
+from . import _check  # noqa: F401  (first: the [train] extra's check, before torch)
+
+# isort: split
 import torch
 from torch import nn
 
