@@ -49,6 +49,13 @@ def test_info_prints_the_spec(tiny_model, capsys):
     assert info["labels"] == ["animal", "drink"] and info["input_size"] == 224
 
 
+def test_info_takes_the_model_as_every_verb_does(tiny_model, capsys):
+    assert main(["info", "--model", str(tiny_model)]) == 0
+    assert json.loads(capsys.readouterr().out)["labels"] == ["animal", "drink"]
+    assert main(["info", str(tiny_model), "--model", "another.onnx"]) == 2
+    assert "info got two models" in capsys.readouterr().err
+
+
 def test_evaluate_writes_metrics(tiny_model, tiny_run, tmp_path, capsys):
     splits = tiny_run.run_dir / "splits.csv"
     args = ["evaluate", "--model", str(tiny_model), "--data", str(splits), "-o", str(tmp_path)]

@@ -26,7 +26,7 @@ from .cli_options import warnings_to_stderr
 from .cli_packs import add_pack_verbs
 from .cli_train import add_training_verbs
 from .cli_verdicts import add_verdicts_verb
-from .errors import WildvisionError
+from .errors import ConfigError, WildvisionError
 from .hashes import DEFAULT_MAX_DISTANCE
 from .server_defaults import (
     DEFAULT_MAX_BATCH_BYTES,
@@ -193,7 +193,11 @@ def _report_items(args: argparse.Namespace) -> int | None:
 def cmd_info(args: argparse.Namespace) -> int:
     from .classifier import Classifier
 
-    classifier = Classifier(args.model, packs=args.pack or ())
+    if args.model and args.model_path and args.model != args.model_path:
+        raise ConfigError(
+            f"info got two models, {args.model_path!r} and --model {args.model!r}; give one."
+        )
+    classifier = Classifier(args.model or args.model_path, packs=args.pack or ())
     summary = {"path": str(classifier.model_path), "sha256": classifier.sha256}
     packs = {"packs": [pack.summary() for pack in classifier.packs]} if classifier.packs else {}
     print(json.dumps({**summary, **classifier.spec.to_dict(), **packs}, indent=2))
@@ -346,7 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
-    p.add_argument("model", nargs="?", default=None)
+    p.add_argument("model_path", nargs="?", default=None, metavar="MODEL", help="as --model")
+    p.add_argument("--model", default=None, help="ONNX file or shipped model name (default: shipped)")
     _pack_option(p)
     p.set_defaults(func=cmd_info)
     return parser
