@@ -102,7 +102,7 @@ def test_scan_writes_a_row_per_photo_and_resumes(classifier, photos, tmp_path):
 
 
 def test_report_pages_the_flagged_rows(classifier, photos, tmp_path):
-    from wildvision.review_page import write_review_report
+    from wildvision.review import write_review_report
 
     out = tmp_path / "results.jsonl"
     scan(photos["red"].parent, out, classifier, progress=False)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import SAMPLE_PHOTO, terminal_stderr
 from wildvision.cli import build_parser, main
-from wildvision.cli_options import decode_limits
+from wildvision.cli.options import decode_limits
 from wildvision.errors import ScanError
 from wildvision.results import check_results
 

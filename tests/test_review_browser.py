@@ -24,7 +24,7 @@ from tests.review_pages import (
     write_results,
 )
 from wildvision import Classifier
-from wildvision.review_page import write_review_report
+from wildvision.review import write_review_report
 from wildvision.verdicts import VERDICT_COLUMNS, read_verdicts
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,12 @@ import pytest
 from PIL import Image
 
 from tests.review_pages import Page, decode, save_photos, write_results
-from wildvision import Classifier, review_cards
+from wildvision import Classifier
 from wildvision.explain import Explanation
 from wildvision.preprocess import resize_and_crop
-from wildvision.review_cards import heat_caption, heat_layer, view_box, wildlife_score
-from wildvision.review_page import write_review_report
+from wildvision.review import cards as review_cards
+from wildvision.review import write_review_report
+from wildvision.review.cards import heat_caption, heat_layer, view_box, wildlife_score
 from wildvision.spec import ModelSpec
 
 SPEC = ModelSpec(labels=("ivory", "other"))

@@ -14,7 +14,7 @@ import pytest
 from tests.review_pages import NASTY_ID, Page, decode, save_photos, write_results
 from wildvision import Classifier, ScanError
 from wildvision.cli import main
-from wildvision.review_page import write_review_report
+from wildvision.review import write_review_report
 from wildvision.scanning import COLUMNS, WILDLIFE_COLUMNS
 from wildvision.verdicts import VERDICT_COLUMNS
 

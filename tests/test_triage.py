@@ -13,7 +13,7 @@ import pytest
 from wildvision import Classifier, ScanError
 from wildvision.cli import main
 from wildvision.fetching import FetchOptions
-from wildvision.review_page import write_review_report
+from wildvision.review import write_review_report
 from wildvision.scanning import scan
 from wildvision.triage import QUEUE_COLUMNS, triage
 

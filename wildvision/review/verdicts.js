@@ -1,4 +1,4 @@
-// The review page's verdicts and keys (wildvision/review_verdicts.py puts it in the page):
+// The review page's verdicts and keys (wildvision/review/verdicts.py puts it in the page):
 // buttons and keys give each card a verdict, kept in the browser's localStorage under the
 // page's id, and "download verdicts.csv" writes them in the format wildvision.verdicts reads.
 // Keys also move through the grid, open a card large (Esc closes it), switch the heatmaps

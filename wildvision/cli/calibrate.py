@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .cli_options import fetch_arguments, fetch_options, pack_option, warnings_to_stderr
-from .cli_train import _training
-from .errors import ConfigError
+from ..errors import ConfigError
+from .options import fetch_arguments, fetch_options, pack_option, warnings_to_stderr
+from .train import _training
 
 #: The budgets ``--stream`` aims at unless told otherwise: 1% of the stream flagged, 0.1%
 #: blocked (the training floor's defaults too).
@@ -39,7 +39,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _calibrate_run(args: argparse.Namespace) -> int:
     _training()
-    from .train.operating_points import calibrate
+    from ..train.operating_points import calibrate
 
     spec = calibrate(
         args.target,
@@ -61,7 +61,7 @@ def _calibrate_run(args: argparse.Namespace) -> int:
 
 
 def _calibrate_stream(args: argparse.Namespace) -> int:
-    from .stream_calibration import calibrate_stream
+    from ..stream_calibration import calibrate_stream
 
     if args.block_precision is not None or args.review_precision is not None:
         raise ConfigError("--stream fits thresholds by budget: drop the precision flags.")

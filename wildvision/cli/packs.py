@@ -9,16 +9,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli_options import decode_arguments, decode_limits, warnings_to_stderr
-from .errors import PackError
+from ..errors import PackError
+from .options import decode_arguments, decode_limits, warnings_to_stderr
 
 SPLIT_CHOICES = ("train", "val", "test")
 
 
 def cmd_pack_build(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .packs.build import build_pack
-    from .packs.pack_file import DEFAULT_CITES_NOTE, PACK_SUFFIX
+    from ..classifier import Classifier
+    from ..packs.build import build_pack
+    from ..packs.pack_file import DEFAULT_CITES_NOTE, PACK_SUFFIX
 
     started = time.perf_counter()
     classifier = Classifier(args.model, precision=args.precision, **decode_limits(args))
@@ -49,8 +49,8 @@ def cmd_pack_build(args: argparse.Namespace) -> int:
 
 
 def cmd_pack_verify(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .packs.pack_file import check_packs_fit, load_pack
+    from ..classifier import Classifier
+    from ..packs.pack_file import check_packs_fit, load_pack
 
     pack = load_pack(args.pack)
     summary: dict[str, Any] = pack.summary()
@@ -75,11 +75,11 @@ def cmd_pack_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_pack_bank(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .evaluation.samples import load_samples
-    from .packs.build import build_negative_bank
-    from .packs.negative_bank import bank_path_for
-    from .sources import iter_images
+    from ..classifier import Classifier
+    from ..evaluation.samples import load_samples
+    from ..packs.build import build_negative_bank
+    from ..packs.negative_bank import bank_path_for
+    from ..sources import iter_images
 
     classifier = Classifier(args.model, precision=args.precision, **decode_limits(args))
     keep_labels = set(args.labels) if args.labels else None

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_options import decode_arguments as _decode_arguments
-from .cli_options import decode_limits as _decode_limits
-from .errors import HashListError
-from .hashes import MATCH_DECISIONS
+from ..errors import HashListError
+from ..hashes import MATCH_DECISIONS
+from .options import decode_arguments as _decode_arguments
+from .options import decode_limits as _decode_limits
 
 
 def cmd_hashes_build(args: argparse.Namespace) -> int:
-    from .hashes import build_hash_list
+    from ..hashes import build_hash_list
 
     hash_list, errors = build_hash_list(
         args.folder,

@@ -1,4 +1,4 @@
-"""One card of the review page (``review_page``): the photo with its heatmap as an overlay,
+"""One card of the review page (``page``): the photo with its heatmap as an overlay,
 the row's facts, its wildlife score and its known-image match.
 
 The heatmap is a transparent layer the size of the photo's thumbnail, coloured only over the
@@ -21,15 +21,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from . import review_verdicts
-from .classifier import Classifier
-from .errors import ImageError
-from .explain import Explanation, jet
-from .explain import explain as explain_photo
-from .fetching import FetchOptions
-from .imaging import is_url, load_image
-from .spec import ModelSpec
-from .taxonomy import LOOKALIKE_LABELS
+from ..classifier import Classifier
+from ..errors import ImageError
+from ..explain import Explanation, jet
+from ..explain import explain as explain_photo
+from ..fetching import FetchOptions
+from ..imaging import is_url, load_image
+from ..spec import ModelSpec
+from ..taxonomy import LOOKALIKE_LABELS
+from . import verdicts as review_verdicts
 
 #: Longest side of a photo's thumbnail in the page, in pixels (the focused view shows it
 #: large; the grid shows it small).

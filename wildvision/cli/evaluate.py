@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from .cli_options import decode_arguments, decode_limits
-from .errors import ConfigError
+from ..errors import ConfigError
+from .options import decode_arguments, decode_limits
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation.evaluate import evaluate  # the [eval] extra; no torch
+    from ..evaluation.evaluate import evaluate  # the [eval] extra; no torch
 
     if args.model and args.model_option:
         raise ConfigError("give the model once: as MODEL or as --model, not both.")
@@ -49,7 +49,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         ):
             _print_false_flags(title, report.get(key) or {})
     if args.robustness:
-        from .evaluation.robustness import robustness_markdown
+        from ..evaluation.robustness import robustness_markdown
 
         print("robustness (each held-out effect alone, at the model's own thresholds):")
         print(robustness_markdown(summary["clean"]["robustness"]), end="")

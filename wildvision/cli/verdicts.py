@@ -10,7 +10,7 @@ from typing import Any
 
 
 def cmd_verdicts_stats(args: argparse.Namespace) -> int:
-    from .verdicts import read_verdicts, summarise
+    from ..verdicts import read_verdicts, summarise
 
     summary = summarise(read_verdicts(args.files))
     if args.json:

@@ -1,5 +1,5 @@
 """The review page's verdicts and keys: the labels a reviewer may choose, the page's id, the
-data the script reads, the toolbar, the help, and the script itself (``review_verdicts.js``).
+data the script reads, the toolbar, the help, and the script itself (``verdicts.js``).
 
 The script gives each card verdict buttons and keys, keeps the verdicts in the browser's
 localStorage under the page's id (a hash of the rows shown, so two pages never mix) and
@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-from .verdicts import NOT_WILDLIFE, UNSURE, VERDICT_COLUMNS
+from ..verdicts import NOT_WILDLIFE, UNSURE, VERDICT_COLUMNS
 
 #: The localStorage key is this prefix and the page id.
 STORAGE_PREFIX = "wildvision-verdicts:"
@@ -114,9 +114,9 @@ def help_dialog(labels: Sequence[str]) -> str:
 
 def script() -> str:
     """The page's script, checked to stay inside its ``<script>`` element."""
-    text = resources.files(__package__).joinpath("review_verdicts.js").read_text("utf-8")
+    text = resources.files(__package__).joinpath("verdicts.js").read_text("utf-8")
     if "</" in text:  # nothing in it may close the element early
-        raise RuntimeError("review_verdicts.js must not contain '</'")
+        raise RuntimeError("verdicts.js must not contain '</'")
     return text
 
 

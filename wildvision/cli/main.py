@@ -10,37 +10,37 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ._progress import progress as _progress
-from ._progress import stderr_is_terminal
-from ._version import __version__
-from .cli_calibrate import add_calibrate_verb
-from .cli_evaluate import add_evaluate_verb
-from .cli_hashes import add_hashes_verb
-from .cli_options import decode_arguments as _decode_arguments
-from .cli_options import decode_limits as _decode_limits
-from .cli_options import fetch_arguments as _fetch_arguments
-from .cli_options import fetch_options as _fetch_options
-from .cli_options import model_options as _model_options
-from .cli_options import pack_option as _pack_option
-from .cli_options import warnings_to_stderr
-from .cli_packs import add_pack_verbs
-from .cli_train import add_training_verbs
-from .cli_verdicts import add_verdicts_verb
-from .errors import ConfigError, WildvisionError
-from .hashes import DEFAULT_MAX_DISTANCE
-from .server_defaults import (
+from .._progress import progress as _progress
+from .._progress import stderr_is_terminal
+from .._version import __version__
+from ..errors import ConfigError, WildvisionError
+from ..hashes import DEFAULT_MAX_DISTANCE
+from ..server_defaults import (
     DEFAULT_MAX_BATCH_BYTES,
     DEFAULT_MAX_BATCH_FILES,
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_UPLOAD_BYTES,
     MB,
 )
-from .spec import RESULT_DECISIONS
+from ..spec import RESULT_DECISIONS
+from .calibrate import add_calibrate_verb
+from .evaluate import add_evaluate_verb
+from .hashes import add_hashes_verb
+from .options import decode_arguments as _decode_arguments
+from .options import decode_limits as _decode_limits
+from .options import fetch_arguments as _fetch_arguments
+from .options import fetch_options as _fetch_options
+from .options import model_options as _model_options
+from .options import pack_option as _pack_option
+from .options import warnings_to_stderr
+from .packs import add_pack_verbs
+from .train import add_training_verbs
+from .verdicts import add_verdicts_verb
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .scanning import classify_items
+    from ..classifier import Classifier
+    from ..scanning import classify_items
 
     images = _photos_of(args.images)  # a folder is its images, as scan reads it
     classifier = Classifier(
@@ -75,7 +75,7 @@ def _photos_of(arguments: Sequence[str]) -> Iterator[str]:
     Raises:
         ScanError: a folder without image files below it.
     """
-    from .sources import check_not_empty, iter_images
+    from ..sources import check_not_empty, iter_images
 
     for folder in filter(os.path.isdir, arguments):
         check_not_empty(folder)  # now, before the model loads
@@ -87,8 +87,8 @@ def _photos_of(arguments: Sequence[str]) -> Iterator[str]:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .scanning import scan
+    from ..classifier import Classifier
+    from ..scanning import scan
 
     classifier = Classifier(
         args.model,
@@ -115,8 +115,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .triage import triage
+    from ..classifier import Classifier
+    from ..triage import triage
 
     classifier = Classifier(
         args.model, precision=args.precision, packs=args.pack or (), **_decode_limits(args)
@@ -147,11 +147,11 @@ def _interrupted(output: str) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
-    from .explain import each_explanation
-    from .packs import load_pack
-    from .results import check_results
-    from .review_page import write_review_report
+    from ..classifier import Classifier
+    from ..explain import each_explanation
+    from ..packs import load_pack
+    from ..results import check_results
+    from ..review import write_review_report
 
     check_results(args.results)  # a listings table or an empty file: say what to run first
     limits = _decode_limits(args)
@@ -181,7 +181,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _report_items(args: argparse.Namespace) -> int | None:
     """How many photos ``report`` will explain (one quick pass over the results), for its
     progress bar; None where no bar is drawn (stderr is not a terminal)."""
-    from .results import iter_rows
+    from ..results import iter_rows
 
     if not stderr_is_terminal():
         return None
@@ -191,7 +191,7 @@ def _report_items(args: argparse.Namespace) -> int | None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .classifier import Classifier
+    from ..classifier import Classifier
 
     if args.model and args.model_path and args.model != args.model_path:
         raise ConfigError(
@@ -205,7 +205,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .server import serve
+    from ..server import serve
 
     try:
         serve(
@@ -351,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verbs.add_parser("info", help="show a model's labels, preprocessing and thresholds")
     p.add_argument("model_path", nargs="?", default=None, metavar="MODEL", help="as --model")
-    p.add_argument("--model", default=None, help="ONNX file or shipped model name (default: shipped)")
+    p.add_argument(
+        "--model", default=None, help="ONNX file or shipped model name (default: shipped)"
+    )
     _pack_option(p)
     p.set_defaults(func=cmd_info)
     return parser

@@ -7,21 +7,21 @@ import argparse
 import re
 from pathlib import Path
 
-from .errors import ConfigError
-from .models import EXPORT_FORMATS
+from ..errors import ConfigError
+from ..models import EXPORT_FORMATS
 
 
 def _training() -> None:
     """Import the training floor first: without the ``[train]`` extra this raises the
     ``MissingExtraError`` that ``main`` reports like every other missing extra."""
-    from .train import _check  # noqa: F401  (the [train] extra's check)
+    from ..train import _check  # noqa: F401  (the [train] extra's check)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     _training()
-    from .train.config import build_config, merge_settings, parse_overrides, read_config_file
-    from .train.distributed import is_main_process
-    from .train.trainer import train
+    from ..train.config import build_config, merge_settings, parse_overrides, read_config_file
+    from ..train.distributed import is_main_process
+    from ..train.trainer import train
 
     data, overrides = _split_data_and_settings(args.data, args.overrides)
     flags = {
@@ -72,7 +72,7 @@ def _split_data_and_settings(
 
 def cmd_export(args: argparse.Namespace) -> int:
     _training()
-    from .train.exporter import export
+    from ..train.exporter import export
 
     notes = {
         "fp32": "verified against PyTorch",
@@ -88,7 +88,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def add_training_verbs(verbs: argparse._SubParsersAction) -> None:
-    """Register train and export on the main parser's verbs (calibrate: ``cli_calibrate``)."""
+    """Register train and export on the main parser's verbs (calibrate: ``calibrate``)."""
     p = verbs.add_parser(
         "train",
         help="fine-tune a model (needs wildvision[train])",

@@ -10,9 +10,9 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
-from .imaging import BYTES_FLAG, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PIXELS_FLAG
-from .server_defaults import MB
+from ..fetching import DEFAULT_FETCH_TIMEOUT, DEFAULT_FETCH_WORKERS, FetchOptions
+from ..imaging import BYTES_FLAG, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, PIXELS_FLAG
+from ..server_defaults import MB
 
 
 def model_options(
