@@ -4,6 +4,7 @@ the parser; ``options`` the flags shared by verbs; ``train``, ``calibrate``, ``e
 
 from __future__ import annotations
 
+from .main import build_parser as build_parser
 from .main import main as main
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]

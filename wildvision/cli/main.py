@@ -10,8 +10,6 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from .._progress import progress as _progress
-from .._progress import stderr_is_terminal
 from .._version import __version__
 from ..errors import ConfigError, WildvisionError
 from ..hashes import DEFAULT_MAX_DISTANCE
@@ -22,7 +20,6 @@ from ..server_defaults import (
     DEFAULT_MAX_UPLOAD_BYTES,
     MB,
 )
-from ..spec import RESULT_DECISIONS
 from .calibrate import add_calibrate_verb
 from .evaluate import add_evaluate_verb
 from .hashes import add_hashes_verb
@@ -32,8 +29,8 @@ from .options import fetch_arguments as _fetch_arguments
 from .options import fetch_options as _fetch_options
 from .options import model_options as _model_options
 from .options import pack_option as _pack_option
-from .options import warnings_to_stderr
 from .packs import add_pack_verbs
+from .report import add_report_verb
 from .train import add_training_verbs
 from .verdicts import add_verdicts_verb
 
@@ -146,50 +143,6 @@ def _interrupted(output: str) -> int:
     return 130
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from ..classifier import Classifier
-    from ..explain import each_explanation
-    from ..packs import load_pack
-    from ..results import check_results
-    from ..review import write_review_report
-
-    check_results(args.results)  # a listings table or an empty file: say what to run first
-    limits = _decode_limits(args)
-    packs = [load_pack(path) for path in args.pack or ()]
-    model = (
-        None
-        if args.no_heatmaps
-        else Classifier(args.model, precision=args.precision, packs=packs, **limits)
-    )
-    total = None if model is None else _report_items(args)
-    bar = _progress(total=total, desc="heatmaps", unit="photo", enabled=total is not None)
-    with warnings_to_stderr(), bar, each_explanation(bar.update):
-        count = write_review_report(
-            args.results,
-            args.output,
-            model,
-            decisions=args.decisions,
-            limit=args.limit,
-            explain=not args.no_heatmaps,
-            extra_labels=[pack.label for pack in packs],
-            fetch=_fetch_options(args),
-        )
-    print(f"wrote {args.output}: {count} items")
-    return 0
-
-
-def _report_items(args: argparse.Namespace) -> int | None:
-    """How many photos ``report`` will explain (one quick pass over the results), for its
-    progress bar; None where no bar is drawn (stderr is not a terminal)."""
-    from ..results import iter_rows
-
-    if not stderr_is_terminal():
-        return None
-    wanted = set(args.decisions)
-    matching = sum(str(row.get("decision")) in wanted for row in iter_rows(args.results))
-    return min(matching, args.limit)
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     from ..classifier import Classifier
 
@@ -281,28 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     _fetch_arguments(p)
     p.set_defaults(func=cmd_triage)
 
-    p = verbs.add_parser("report", help="an HTML page of a scan's flagged photos with heatmaps")
-    p.add_argument("results", help="results .jsonl or .csv written by scan")
-    p.add_argument("-o", "--output", required=True, help="HTML page to write")
-    _model_options(p, "the scan's model, to explain (ONNX file or shipped name; default: shipped)")
-    _pack_option(p)
-    p.add_argument(
-        "--limit", type=int, default=200, help="most items, highest score first (%(default)s)"
-    )
-    p.add_argument(
-        "--decisions",
-        nargs="+",
-        default=["block", "review"],
-        choices=RESULT_DECISIONS,
-        help="rows to show (default: block review)",
-    )
-    p.add_argument(
-        "--no-heatmaps", action="store_true", help="thumbnails only; loads no model (fast)"
-    )
-    _decode_arguments(p)
-    _fetch_arguments(p, workers=False)
-    p.set_defaults(func=cmd_report)
-
+    add_report_verb(verbs)
     add_hashes_verb(verbs)
     add_training_verbs(verbs)
     add_calibrate_verb(verbs)
