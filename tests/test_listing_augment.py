@@ -16,12 +16,13 @@ from wildvision.train.listing_augment import (  # noqa: E402
     Frame,
     PriceBanner,
     TextOverlay,
+    Tone,
     Watermark,
     listing_effects,
     random_caption,
 )
 
-EFFECTS = [TextOverlay, PriceBanner, Watermark, Frame, Collage, BackgroundSwap]
+EFFECTS = [TextOverlay, PriceBanner, Watermark, Frame, Collage, BackgroundSwap, Tone]
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +99,46 @@ def test_train_transform_with_listing_gives_normalised_tensors(photo, pool):
     tensor = transform(Image.fromarray(photo))
     assert tensor.shape == (3, 224, 224) and tensor.dtype == torch.float32
     assert float(tensor.min()) >= -1.01 and float(tensor.max()) <= 1.01
+
+
+def test_tone_either_tints_the_shading_or_turns_the_hue(photo):
+    """A toned print keeps the photo's shading in one ramp of colour; a turned hue keeps the
+    brightness and moves the colours; both modes come up."""
+    import cv2
+
+    grey = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY).astype(float).ravel()
+    pipeline = A.Compose([Tone(p=1.0)], seed=4)
+    toned = turned = 0
+    for _ in range(12):
+        out = pipeline(image=photo)["image"]
+        out_grey = cv2.cvtColor(out, cv2.COLOR_RGB2GRAY).astype(float).ravel()
+        assert np.corrcoef(grey, out_grey)[0, 1] > 0.95  # the shading stays
+        # a duotone is one curve of colour: each channel a linear function of the others
+        red, blue = out[..., 0].astype(float).ravel(), out[..., 2].astype(float).ravel()
+        if abs(np.corrcoef(red, blue)[0, 1]) > 0.99:
+            toned += 1
+        else:
+            hue_in = cv2.cvtColor(photo, cv2.COLOR_RGB2HSV)[..., 0].astype(int)
+            hue_out = cv2.cvtColor(out, cv2.COLOR_RGB2HSV)[..., 0].astype(int)
+            saturated = cv2.cvtColor(photo, cv2.COLOR_RGB2HSV)[..., 1] > 60
+            moved = np.abs((hue_out - hue_in + 90) % 180 - 90)[saturated]
+            assert 6 <= np.median(moved) <= 25
+            turned += 1
+    assert toned and turned
+
+
+def test_tone_and_downscale_are_augment_keys():
+    pytest.importorskip("torch")
+    from wildvision.train.config import AugmentConfig, load_config
+
+    config = load_config(None, data=["photos"], augment={"tone": 0.2, "downscale": 0.15})
+    assert config.augment.tone == 0.2 and config.augment.downscale == 0.15
+    assert AugmentConfig().tone == 0.0 and AugmentConfig().downscale == 0.0
+
+
+def test_augment_share_outside_zero_to_one_is_refused():
+    pytest.importorskip("torch")
+    from wildvision.runs.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=r"augment\.tone is a share of photos in \[0, 1\]"):
+        load_config(None, data=["photos"], augment={"tone": 1.5})

@@ -73,6 +73,12 @@ class AugmentConfig:
     # canvas at 20-100% of the frame, with price, slogans, badges, strips, shop address,
     # borders or several views (``listing_cards``)
     card: float = 0.0
+    # share of photos (every label alike) toned (sepia, warm or cool duotone) or hue-turned
+    # 15-45 degrees (``listing_augment.Tone``): a tint must not argue for a label
+    tone: float = 0.0
+    # share of photos (every label alike) shrunk to 25-60% of the input size and brought back,
+    # as a low-resolution re-post (beside the listing effects' own, rarer, downscale)
+    downscale: float = 0.0
 
 
 @dataclass
@@ -177,6 +183,10 @@ class TrainConfig:
                 "need 0 < guard_block_keep <= guard_review_keep <= 1, got "
                 f"{self.guard_block_keep}, {self.guard_review_keep}"
             )
+        for key in ("hflip", "grayscale", "blur", "listing", "card", "tone", "downscale"):
+            value = getattr(self.augment, key)
+            if not 0 <= value <= 1:
+                raise ConfigError(f"augment.{key} is a share of photos in [0, 1], got {value!r}")
         if self.balance_sources and not self.balance_classes:
             raise ConfigError("balance_sources works within balance_classes; set both.")
         for key in ("review_budget", "block_budget"):

@@ -257,6 +257,31 @@ class BackgroundSwap(_PoolTransform):
         return out
 
 
+class Tone(SeededTransform):
+    """A toned print or a turned hue: the photo's shading through a two-colour ramp (sepia,
+    warm or cool; as old prints, vintage filters and the look-alikes' own rendering), or its
+    hue turned by 15-45 degrees either way (a camera's or a filter's colour cast).
+
+    Applied to every label alike (``augment.tone``), so that neither a tint nor a ramp-rendered
+    surface argues for a label: the look-alikes (label ``other``) are ramp renderings of
+    carvings, and without this a sepia print of real ivory looked like one of them.
+    """
+
+    def draw(self, img: np.ndarray, rng: random.Random) -> np.ndarray:
+        if rng.random() < 0.5:
+            grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)[..., None] / 255.0
+            dark = np.array([rng.randint(15, 75), rng.randint(10, 55), rng.randint(0, 35)])
+            light = np.array([rng.randint(215, 255), rng.randint(195, 245), rng.randint(150, 225)])
+            if rng.random() < 0.25:  # cool toning (cyanotype, selenium): the ramp's blue side
+                dark, light = dark[::-1], light[::-1]
+            toned = dark + grey * (light - dark).astype(np.float32)
+            return np.clip(toned, 0, 255).astype(np.uint8)
+        hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)  # OpenCV's 8-bit hue: 0-179, 2 degrees a step
+        turn = rng.randint(8, 23) * rng.choice((-1, 1))
+        hsv[..., 0] = ((hsv[..., 0].astype(np.int16) + turn) % 180).astype(np.uint8)
+        return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
 def listing_effects(
     pool: Sequence[str | Path] = (), strength: float = 1.0
 ) -> list[A.BasicTransform]:

@@ -17,7 +17,7 @@ from PIL import Image
 from ..preprocess import normalize, preprocess, trim_margins
 from ..runs.config import AugmentConfig
 from ..spec import ModelSpec
-from .listing_augment import listing_effects
+from .listing_augment import Tone, listing_effects
 from .listing_cards import ListingCard
 
 
@@ -29,7 +29,8 @@ def build_train_transform(
 ) -> A.Compose:
     """Random crop, flip, rotation, colour, advertising cards (``augment.card``), listing-style
     effects (when ``augment.listing`` is above 0, pasting material from ``pool`` photos),
-    greyscale, blur and JPEG re-compression.
+    toning (``augment.tone``), greyscale, blur, low resolution (``augment.downscale``) and JPEG
+    re-compression.
 
     Greyscale is applied at random so the model cannot learn "colour means ivory" (the museum
     ceramics are far more often greyscale than the ivory).
@@ -58,8 +59,10 @@ def build_train_transform(
                 hue=min(0.5, augment.color_jitter / 6),
                 p=0.8,
             ),
+            Tone(p=augment.tone),
             A.ToGray(p=augment.grayscale),
             A.GaussianBlur(sigma_limit=(0.2, 1.5), p=augment.blur),
+            A.Downscale(scale_range=(0.25, 0.6), p=augment.downscale),
             A.ImageCompression(quality_range=(augment.jpeg_quality_min, 95), p=0.3),
         ],
         seed=seed,
