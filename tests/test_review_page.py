@@ -213,6 +213,14 @@ def test_bad_arguments_and_files_are_refused(scan_results, tmp_path):
         write_review_report(scan_results, output, limit=0, explain=False)
     with pytest.raises(ScanError, match="no such results file"):
         write_review_report(tmp_path / "none.jsonl", output, explain=False)
+    listings = tmp_path / "listings.csv"
+    listings.write_text("listing_id,path\nL1,photos/a.jpg\n")
+    with pytest.raises(ScanError, match="looks like a listings table.*wildvision scan"):
+        write_review_report(listings, output, explain=False)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(ScanError, match="no result rows"):
+        write_review_report(empty, output, explain=False)
     assert not output.exists()
 
 
@@ -229,6 +237,22 @@ def test_the_cli_writes_the_page_and_prints_warnings(scan_results, tiny_model, t
     assert main([*args, "--limit", "1"]) == 0
     assert capsys.readouterr().err.startswith("warning: the results were made by model")
     assert main(["report", str(tmp_path / "none.csv"), "-o", str(output), "--no-heatmaps"]) == 2
+
+
+def test_without_heatmaps_the_thumbnails_keep_the_decoding_limits(scan_results, tmp_path):
+    """--no-heatmaps loads no model, yet --max-image-mb still bounds what is decoded."""
+    output = tmp_path / "report.html"
+    args = ["report", str(scan_results), "-o", str(output), "--no-heatmaps"]
+    assert main(args) == 0
+    page = output.read_text()
+    items = page.count("<article")
+    readable = items - page.count("Image unreadable now")  # the fixture has a corrupt photo
+    assert readable >= 2 and "max_bytes" not in page
+    assert main([*args, "--max-image-mb", "0.0001"]) == 0
+    page = output.read_text()
+    assert page.count("Image unreadable now") == items and page.count("max_bytes") == readable
+    write_review_report(scan_results, output, explain=False, max_pixels=10)
+    assert output.read_text().count("Image unreadable now") == items
 
 
 def test_cards_carry_their_row_and_the_model_labels_are_offered(scan_results, classifier, tmp_path):

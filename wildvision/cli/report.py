@@ -44,6 +44,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             explain=not args.no_heatmaps,
             extra_labels=[pack.label for pack in packs],
             fetch=fetch_options(args),
+            **limits,  # the thumbnails' limits when no model is loaded (--no-heatmaps)
         )
     print(f"wrote {args.output}: {count} items")
     return 0

@@ -71,15 +71,19 @@ def card(
     classifier: Classifier | None,
     base: Path,
     fetch: FetchOptions | None = None,
+    image_limits: Mapping[str, int] | None = None,
 ) -> str:
     """One reviewed photo as an ``<article>``: picture (photo and heatmap overlay), title,
     wildlife score, known-image badge; the full facts and heatmap caption for the focused
-    view."""
+    view. Without a classifier the photo is decoded under ``image_limits`` (``load_image``'s
+    ``max_pixels`` / ``max_bytes``); with one, under the classifier's own."""
     decision = _text(row.get("decision"))
     score = _float(row.get("score"))
     label = _text(row.get("label"))
     wildlife, exact = wildlife_score(row)
-    picture, caption, note = _picture(_text(row.get("path")), label, classifier, base, fetch)
+    picture, caption, note = _picture(
+        _text(row.get("path")), label, classifier, base, fetch, image_limits or {}
+    )
     wild = "n/a" if wildlife is None else f"{'' if exact else '≤ '}{wildlife:.3f}"
     facts = [
         ("listing", _text(row.get("listing_id"))),
@@ -111,13 +115,18 @@ def card(
 
 
 def _picture(
-    path: str, label: str, classifier: Classifier | None, base: Path, fetch: FetchOptions | None
+    path: str,
+    label: str,
+    classifier: Classifier | None,
+    base: Path,
+    fetch: FetchOptions | None,
+    image_limits: Mapping[str, int],
 ) -> tuple[str, str, str]:
     """The card's picture (the photo, and with a model its heatmap layer and tag), the
     heatmap's caption, and a note instead of both when the photo cannot be read now."""
     try:
         photo = _photo(path, base, fetch)
-        image = classifier.load(photo) if classifier else load_image(photo)
+        image = classifier.load(photo) if classifier else load_image(photo, **image_limits)
     except ImageError as exc:  # a FetchError too
         return "", "", f'<p class="note">Image unreadable now: {_e(str(exc))}</p>'
     small = image.copy()

@@ -30,7 +30,8 @@ from typing import Any
 from .._atomic import atomic_open
 from ..classifier import Classifier
 from ..fetching import FetchOptions
-from ..results import iter_rows
+from ..imaging import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from ..results import check_results, iter_rows
 from ..spec import RESULT_DECISIONS
 from . import verdicts as review_verdicts
 from .cards import card, wildlife_score
@@ -67,6 +68,8 @@ def write_review_report(
     explain: bool = True,
     extra_labels: Sequence[str] = (),
     fetch: FetchOptions | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> int:
     """Write a review page of a scan's ``decisions`` rows: block first, then review, then
     allow, and within each the highest wildlife score first (``order_key``).
@@ -95,12 +98,16 @@ def write_review_report(
             hand: besides the labels in the results), e.g. a pack's.
         fetch: how photos at ``http(s)://`` URLs are fetched (None: ``FetchOptions()``,
             which refuses private and loopback addresses); a failed fetch gets a note.
+        max_pixels, max_bytes: a photo larger than this gets a note instead of its picture
+            (as ``Classifier`` refuses it); used for the model ``model`` names, and for the
+            thumbnails when no model is loaded. A ``Classifier`` passed in keeps its own.
 
     Returns:
         The number of items on the page.
 
     Raises:
-        ScanError: the results file is missing, of an unknown format or damaged.
+        ScanError: the results file is missing, of an unknown format, damaged, empty, or not
+            a scan's results (e.g. the listings table a scan reads); the message says the fix.
         ModelError: the model cannot be loaded.
         ValueError: an unknown decision or a limit below 1.
     """
@@ -113,11 +120,16 @@ def write_review_report(
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     results_path = Path(results_path)
+    check_results(results_path)  # a listings table or an empty file: say what to run first
     selection = _select(iter_rows(results_path), wanted, limit)
     items = selection.top()
     classifier = None
     if explain and items:
-        classifier = model if isinstance(model, Classifier) else Classifier(model)
+        classifier = (
+            model
+            if isinstance(model, Classifier)
+            else Classifier(model, max_pixels=max_pixels, max_bytes=max_bytes)
+        )
     notes = _version_notes(selection.versions, classifier)
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
@@ -128,12 +140,13 @@ def write_review_report(
     )
     main = review_verdicts.main_attributes(review_verdicts.page_id(items), labels)
 
+    limits = {"max_pixels": max_pixels, "max_bytes": max_bytes}
     with atomic_open(output_html, "w") as page:
         page.write(_header(results_path, selection, len(items), wanted, classifier, notes))
         page.write(f"{review_verdicts.toolbar(len(items), heatmaps=classifier is not None)}\n")
         page.write(f"{review_verdicts.help_dialog(labels)}\n<main {main}>\n")
         for rank, row in enumerate(items, 1):
-            page.write(card(rank, row, classifier, results_path.parent, fetch))
+            page.write(card(rank, row, classifier, results_path.parent, fetch, limits))
         page.write(
             '</main>\n<div id="backdrop" hidden></div>\n'
             f"<script>{review_verdicts.script()}</script>\n</body>\n</html>\n"
