@@ -60,3 +60,14 @@ def test_a_spec_whose_input_size_does_not_fit_the_graph_is_refused(tiny_model, t
     onnx.save(proto, bad)
     with pytest.raises(ModelError, match="spec says"):
         Classifier(bad)
+
+
+def test_write_sums_lists_models_and_negative_banks_by_default(tiny_model, tmp_path):
+    shutil.copy(tiny_model, tmp_path / "model.onnx")
+    (tmp_path / "model.negatives.npz").write_bytes(b"bank")
+    (tmp_path / "notes.txt").write_text("not shipped")
+    write_sums(tmp_path)
+    listed = [line.split("  ")[1] for line in (tmp_path / SUMS_FILE).read_text().splitlines()]
+    assert listed == ["model.negatives.npz", "model.onnx"]
+    write_sums(tmp_path, "*.txt")
+    assert (tmp_path / SUMS_FILE).read_text().split("  ")[1] == "notes.txt\n"

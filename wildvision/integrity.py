@@ -8,6 +8,7 @@ refused. For any other file, pass the expected digest: ``Classifier(path, sha256
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from ._atomic import atomic_write_text
@@ -76,10 +77,15 @@ def update_sums(paths: list[Path]) -> Path | None:
     return sums
 
 
-def write_sums(folder: str | Path, pattern: str = "*.onnx") -> Path:
-    """Write ``SHA256SUMS`` for the models in ``folder`` (after exporting shipped models)."""
+def write_sums(
+    folder: str | Path, pattern: str | Sequence[str] = ("*.onnx", "*.negatives.npz")
+) -> Path:
+    """Write ``SHA256SUMS`` for the models and negative banks in ``folder`` (after exporting
+    shipped models or rebuilding their bank), or for the files ``pattern`` matches."""
     folder = Path(folder)
-    lines = [f"{sha256_of(p)}  {p.name}" for p in sorted(folder.glob(pattern))]
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    files = sorted({p for glob in patterns for p in folder.glob(glob)}, key=lambda p: p.name)
+    lines = [f"{sha256_of(p)}  {p.name}" for p in files]
     target = folder / SUMS_FILE
     atomic_write_text(target, "\n".join(lines) + "\n")
     return target
