@@ -10,6 +10,8 @@ from tests.conftest import skimage_photo
 from wildvision.imaging import load_image
 from wildvision.preprocess import (
     MAX_RESIZED_ASPECT,
+    MIN_TRIMMED_SHARE,
+    margin_box,
     preprocess,
     preprocess_batch,
     resize_and_crop,
@@ -164,3 +166,36 @@ def test_batch_stacks_single_images(coffee):
     assert batch.dtype == np.float32
     for i, image in enumerate(images):
         np.testing.assert_array_equal(batch[i], preprocess(image, spec))
+
+
+def _reference_margin_box(pixels: np.ndarray, tolerance: int) -> tuple[int, int, int, int]:
+    """margin_box's rule written plainly (it computes the rows' ranges on a transposed copy)."""
+    h, w = pixels.shape[:2]
+    rows = np.flatnonzero(~(np.ptp(pixels, axis=1) <= tolerance).all(axis=1))
+    if not len(rows):
+        return 0, 0, w, h
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    columns = np.flatnonzero(~(np.ptp(pixels[top:bottom], axis=0) <= tolerance).all(axis=1))
+    left, right = (int(columns[0]), int(columns[-1]) + 1) if len(columns) else (0, w)
+    if bottom - top < MIN_TRIMMED_SHARE * h or right - left < MIN_TRIMMED_SHARE * w:
+        return 0, 0, w, h
+    return left, top, right, bottom
+
+
+def test_margin_box_matches_its_rule_written_plainly():
+    """Cards with margins of every size (0 to most of the side), faint noise inside the
+    tolerance, a one-pixel line, blank and full-frame images: the same box as np.ptp along
+    each row and column gives."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        h, w = rng.integers(1, 300, size=2)
+        canvas = rng.integers(0, 256, size=3)
+        pixels = np.clip(canvas + rng.integers(-6, 7, size=(h, w, 3)), 0, 255).astype(np.uint8)
+        if trial % 10:  # a product somewhere (sometimes a single row or column)
+            top, left = rng.integers(0, h), rng.integers(0, w)
+            bottom, right = rng.integers(top + 1, h + 1), rng.integers(left + 1, w + 1)
+            pixels[top:bottom, left:right] = rng.integers(
+                0, 256, size=(bottom - top, right - left, 3)
+            )
+        tolerance = int(rng.choice([0, 12, 40]))
+        assert margin_box(pixels, tolerance) == _reference_margin_box(pixels, tolerance)

@@ -82,7 +82,10 @@ def margin_box(pixels: np.ndarray, tolerance: int) -> tuple[int, int, int, int]:
     is left would be under ``MIN_TRIMMED_SHARE`` of a side. The in-graph model computes the
     same box (``wildvision.train.ingraph``)."""
     h, w = pixels.shape[:2]
-    flat_rows = (np.ptp(pixels, axis=1) <= tolerance).all(axis=1)
+    # Each row's range per channel, reduced along a contiguous axis: numpy reduces the
+    # middle axis of HxWx3 about twenty times slower than the last axis of a copy.
+    by_row = np.ascontiguousarray(pixels.transpose(0, 2, 1))
+    flat_rows = (by_row.max(axis=2) - by_row.min(axis=2) <= tolerance).all(axis=1)
     rows = np.flatnonzero(~flat_rows)
     if not len(rows):
         return 0, 0, w, h
