@@ -101,7 +101,8 @@ def margin_box(pixels: np.ndarray, tolerance: int) -> tuple[int, int, int, int]:
 def trim_margins(image: Image.Image, tolerance: int) -> Image.Image:
     """``image`` cropped to ``margin_box``: a product on a plain card or canvas keeps its
     text and layout but loses the empty border around them."""
-    box = margin_box(np.asarray(image.convert("RGB")), tolerance)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")  # convert always copies
+    box = margin_box(np.asarray(rgb), tolerance)
     return image if box == (0, 0, *image.size) else image.crop(box)
 
 
