@@ -170,18 +170,22 @@ def test_export_writes_each_format_and_each_loads(tiny_run, tmp_path):
         export(tiny_run.run, ("fp16",))
 
 
-def test_export_int8_alone_writes_only_int8(tiny_run, photo_folder, tmp_path):
+def test_export_int8_alone_writes_only_int8(tiny_run, photo_folder, tmp_path, monkeypatch):
     """int8 is made from an fp32 export; asked for alone, that stays in a temporary folder.
-    The tiny run is checked on 12 photos it passes on: its logit margins are so small that
-    one photo of the other half flips under int8 (since the quantizer keeps only the head in
-    float), which is the check's business, not this test's."""
+    Whether the tiny run's labels survive int8 on the check photos hangs on logit margins
+    that one CPU's int8 kernels cross and another's do not, so the check (tested on its own
+    in test_quantize) is stood aside here: this test is about which files are written."""
+    from wildvision.train import quantize
     from wildvision.train.exporter import export
 
+    checked = []
+    monkeypatch.setattr(quantize, "_check_against_fp32", lambda *args: checked.append(args[3]))
     photos = sorted(photo_folder.rglob("*.jpg"))[::2]
     paths = export(tiny_run.run_dir, ("int8",), tmp_path / "m.onnx", images=photos)
     assert paths == {"int8": tmp_path / "m.int8.onnx"}
     assert [p.name for p in tmp_path.iterdir()] == ["m.int8.onnx"]
     assert Classifier(paths["int8"]).spec.labels == tiny_run.run.spec.labels
+    assert checked == [photos]  # the export asked for the check on the photos it was given
 
 
 def test_a_refused_int8_says_what_was_written_and_how_to_skip_it(tiny_run, tmp_path, monkeypatch):
